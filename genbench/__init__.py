@@ -1,0 +1,12 @@
+"""genbench: benchmark generative models on exactly known 2-D distributions."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("genbench")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+from genbench.datasets import Target, get_target  # noqa: E402
+
+__all__ = ["Target", "__version__", "get_target"]

@@ -1,0 +1,22 @@
+"""Negative space: generated mass that falls where the target has (almost) none."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from genbench.datasets.base import HDR_MASS, Target
+from genbench.metrics.base import metric
+
+
+@metric(
+    "negative_space",
+    ideal=1 - HDR_MASS,
+    description="fraction of samples outside the target's 99 % HDR (perfect: 0.01)",
+)
+def negative_space(target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
+    """Fraction of ``samples`` (n, 2) with log p(x) below the target's 99 % HDR level.
+
+    A perfect sampler scores 1 − 0.99 = 0.01; lower means samples crowd the densest parts,
+    higher means they spill between modes or off the arm. Deterministic: ``seed`` is unused.
+    """
+    return float(np.mean(~target.in_hdr(samples)))

@@ -1,0 +1,92 @@
+"""Name → object registries for targets, models and metrics.
+
+Adding a target, model or metric is one new file with a decorator; nothing else is edited.
+Third-party packages add models without forking genbench through the ``genbench.models``
+entry-point group (and likewise ``genbench.targets``)::
+
+    # in the plug-in's pyproject.toml
+    [project.entry-points."genbench.models"]
+    my_flow = "my_package.flows:MyFlow"
+
+The entry point's object is registered under the entry point's name the first time the
+registry is asked for a name it does not hold.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """Raised for a name that no registry entry or entry point provides."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; a user should read plain text
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """A named collection filled by the :meth:`register` decorator and an entry-point group."""
+
+    def __init__(self, kind: str, entry_point_group: str | None = None) -> None:
+        self.kind = kind  # "target", "model", "metric": used in error messages
+        self.entry_point_group = entry_point_group
+        self._entries: dict[str, T] = {}
+        self._entry_points_loaded = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator that registers ``obj`` under ``name`` and returns it unchanged."""
+
+        def decorate(obj: T) -> T:
+            if name in self._entries and self._entries[name] is not obj:
+                raise ValueError(f"a {self.kind} named {name!r} is already registered")
+            self._entries[name] = obj
+            return obj
+
+        return decorate
+
+    def get(self, name: str) -> T:
+        """The entry called ``name``; raises :class:`UnknownNameError` listing what exists."""
+        if name not in self._entries:
+            self._load_entry_points()
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self.available()) or "none"
+            raise UnknownNameError(f"unknown {self.kind} {name!r} (available: {known})") from None
+
+    def available(self) -> list[str]:
+        """Registered names, plug-ins included, in registration order."""
+        self._load_entry_points()
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.available()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.available())
+
+    def _load_entry_points(self) -> None:
+        if self._entry_points_loaded or self.entry_point_group is None:
+            return
+        self._entry_points_loaded = True
+        for entry_point in entry_points(group=self.entry_point_group):
+            if entry_point.name not in self._entries:
+                self._entries[entry_point.name] = entry_point.load()
+
+
+def import_submodules(package_name: str, package_path: list[str]) -> None:
+    """Import every module of a package so that their ``register`` decorators run."""
+    for module in pkgutil.iter_modules(package_path):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package_name}.{module.name}")
+
+
+targets: Registry = Registry("target", entry_point_group="genbench.targets")
+models: Registry = Registry("model", entry_point_group="genbench.models")
+metrics: Registry = Registry("metric")
