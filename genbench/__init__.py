@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-from genbench.datasets import Target, get_target  # noqa: E402
+from genbench.datasets import Target, get_target
 
 __all__ = ["Target", "__version__", "get_target"]

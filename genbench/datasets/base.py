@@ -119,8 +119,11 @@ class Target(ABC):
         threshold = float(np.log(mass[order[cut]] / cell))
         inside = order[: cut + 1]
         regions = self.region_of(points[inside])
-        per_region = np.bincount(regions[regions >= 0], weights=mass[inside][regions >= 0],
-                                 minlength=len(self.region_names))
+        per_region = np.bincount(
+            regions[regions >= 0],
+            weights=mass[inside][regions >= 0],
+            minlength=len(self.region_names),
+        )
         return threshold, per_region / cumulative[-1]
 
     def _grid_hdr(self) -> tuple[float, np.ndarray]:

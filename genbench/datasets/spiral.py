@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 from scipy.integrate import quad
@@ -119,5 +120,5 @@ class Spiral(Target):
             return 0.5 * float(np.clip((1 - edge) / 2, 0, 1))
 
         bounds = np.linspace(-1, 1, SEGMENTS + 1)
-        lost = [quad(outside_mass, lo, hi)[0] for lo, hi in zip(bounds[:-1], bounds[1:])]
+        lost = [quad(outside_mass, lo, hi)[0] for lo, hi in pairwise(bounds)]
         return self.region_masses - np.array(lost)

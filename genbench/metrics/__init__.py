@@ -1,14 +1,13 @@
+# ruff: noqa: I001  -- modules register in import order, which is the column order of SPEC §3
 """Metrics: pure functions ``metric(target, samples, *, seed) -> float``, one per module.
 
 Each registers itself in ``registry.metrics`` under the name of its results column.
 """
 
-# isort: off  -- registration order is the column order of SPEC §3
 from genbench.metrics.kl import kl_forward, kl_reverse
 from genbench.metrics.wasserstein import w1, w2
 from genbench.metrics.coverage import mode_coverage
 from genbench.metrics.negative_space import negative_space
-# isort: on
 from genbench.metrics.base import Metric, metric
 from genbench.metrics.score import MIN_SAMPLES, check_samples, oracle_scores, score
 from genbench.registry import import_submodules
