@@ -1,0 +1,1 @@
+"""Benchmarks run on the CPU unless a benchmark asks for CUDA itself."""

@@ -1,0 +1,86 @@
+"""Reading a user's sample files: (n, 2) ``.npy`` arrays and 2-column ``.csv`` files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from genbench.metrics.score import check_samples
+
+
+class InputError(ValueError):
+    """Bad user input; its message is one line that says what is wrong and where."""
+
+
+def load_samples(path: str | Path) -> np.ndarray:
+    """The samples in ``path`` as a checked float64 (n, 2) array.
+
+    ``.npy``: an (n, 2) numeric array (no pickles). ``.csv``: two numeric columns, comma
+    separated, optionally under one header line. Raises :class:`InputError` for anything else.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a .npy or .csv file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        samples = _load_npy(path)
+    elif suffix == ".csv":
+        samples = _load_csv(path)
+    else:
+        raise InputError(f"{path}: unsupported file type {suffix or '(none)'!r}; use .npy or .csv")
+    try:
+        return check_samples(samples)
+    except ValueError as error:
+        raise InputError(f"{path}: {error}") from None
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    with path.open("rb") as handle:
+        if handle.read(6) != b"\x93NUMPY":  # the format's magic string
+            raise InputError(f"{path}: not a .npy file (saved by numpy.save)")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise InputError(f"{path}: holds Python objects, expected a numeric array") from None
+        raise InputError(f"{path}: not a valid .npy file ({error})") from None
+    except (OSError, EOFError) as error:
+        raise InputError(f"{path}: not a valid .npy file ({error})") from None
+
+
+def _load_csv(path: Path) -> np.ndarray:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            lines = [  # (line number, cells) of the non-blank lines
+                (number, row)
+                for number, row in enumerate(csv.reader(handle), start=1)
+                if any(cell.strip() for cell in row)
+            ]
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file") from None
+    except csv.Error as error:
+        raise InputError(f"{path}: malformed CSV ({error})") from None
+    if lines and not _is_numeric(lines[0][1]):
+        lines = lines[1:]  # a header line
+    if not lines:
+        raise InputError(f"{path}: no samples, only blank lines or a header")
+    for number, row in lines:
+        if len(row) != 2:
+            raise InputError(f"{path}: line {number} has {len(row)} columns, expected 2")
+        if not _is_numeric(row):
+            raise InputError(f"{path}: line {number} is not two numbers: {','.join(row)[:60]!r}")
+    return np.array([[float(cell) for cell in row] for _, row in lines])
+
+
+def _is_numeric(row: list[str]) -> bool:
+    try:
+        [float(cell) for cell in row]
+    except ValueError:
+        return False
+    return True

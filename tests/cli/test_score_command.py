@@ -1,0 +1,146 @@
+"""``genbench score`` and ``genbench list`` as a user runs them."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from genbench.cli import main
+from genbench.datasets import get_target
+
+SPEC_KEYS = {"kl_forward", "kl_reverse", "w1", "w2", "mode_coverage", "negative_space"}
+
+
+@pytest.fixture(scope="module")
+def eight_samples(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("samples")
+    samples = get_target("eight_gaussians").sample(2_000, seed=1)
+    np.save(folder / "s.npy", samples)
+    np.savetxt(folder / "header.csv", samples, delimiter=",", header="x,y", comments="")
+    np.savetxt(folder / "plain.csv", samples, delimiter=",")
+    return folder, samples
+
+
+def run_json(capsys, *args):
+    assert main(["score", *args, "--json"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # exactly one JSON object: json.loads fails on anything extra
+
+
+def test_score_json_has_the_spec_shape(capsys, eight_samples):
+    folder, samples = eight_samples
+    result = run_json(capsys, "--dataset", "eight_gaussians", str(folder / "s.npy"))
+    assert set(result) == {"dataset", "n", "metrics"}
+    assert result["dataset"] == "eight_gaussians" and result["n"] == len(samples)
+    assert set(result["metrics"]) == SPEC_KEYS
+    assert result["metrics"]["mode_coverage"] == 1.0
+
+
+def test_npy_and_csv_with_or_without_header_score_the_same(capsys, eight_samples):
+    folder, _ = eight_samples
+    results = [
+        run_json(capsys, "--dataset", "eight_gaussians", str(folder / name), "--seed", "3")
+        for name in ["s.npy", "header.csv", "plain.csv"]
+    ]
+    for result in results[1:]:
+        for key, value in results[0]["metrics"].items():
+            assert result["metrics"][key] == pytest.approx(value, rel=1e-9)
+
+
+def test_seed_changes_only_the_estimators_randomness(capsys, eight_samples):
+    folder, _ = eight_samples
+    path = str(folder / "s.npy")
+    a = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "1")
+    b = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "1")
+    c = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "2")
+    assert a == b and a != c
+
+
+def test_table_output_shows_the_oracle_floor(capsys, eight_samples):
+    folder, _ = eight_samples
+    assert main(["score", "--dataset", "eight_gaussians", str(folder / "s.npy")]) == 0
+    out = capsys.readouterr().out
+    assert "oracle floor" in out and "kl_forward" in out and "negative_space" in out
+
+
+def write(path, content):
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    else:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("empty.csv", "", "the file is empty"),
+        ("blank.csv", "\n\n", "no samples"),
+        ("header_only.csv", "x,y\n", "no samples"),
+        ("three.csv", "1,2,3\n" * 200, "line 1 has 3 columns, expected 2"),
+        ("text.csv", "x,y\n" + "1,2\n" * 150 + "a,b\n", "line 152 is not two numbers"),
+        ("nan.csv", "nan,1\n" + "1,2\n" * 150, "NaN or infinite"),
+        ("few.csv", "1,2\n" * 10, "at least 100 samples"),
+        ("binary.csv", b"\xff\xfe\x00\x01" * 50, "not a text file"),
+        ("shape.npy", np.zeros((200, 3)), r"shape \(n, 2\)"),
+        ("flat.npy", np.zeros(200), r"shape \(n, 2\)"),
+        ("strings.npy", np.array([["a", "b"]] * 200), "must be numbers"),
+        ("inf.npy", np.vstack([np.zeros((200, 2)), [[np.inf, 0]]]), "NaN or infinite"),
+        ("garbage.npy", b"hello", "not a .npy file"),
+        ("truncated.npy", b"\x93NUMPY\x01\x00", "not a valid .npy file"),
+        ("samples.txt", "1,2\n", "unsupported file type '.txt'"),
+    ],
+)
+def test_bad_files_get_one_line_and_exit_2(tmp_path, capsys, filename, content, message):
+    path = write(tmp_path / filename, content)
+    assert main(["score", "--dataset", "spiral", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing half-written to stdout
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_missing_file_and_unknown_dataset(tmp_path, capsys, eight_samples):
+    folder, _ = eight_samples
+    assert main(["score", "--dataset", "spiral", str(tmp_path / "nope.npy")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["score", "--dataset", "moons", str(folder / "s.npy")]) == 2
+    assert "unknown target 'moons'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["score", "s.npy"],  # --dataset missing
+        ["score", "--dataset", "spiral", "s.npy", "--seed", "-1"],
+        ["score", "--dataset", "spiral", "s.npy", "--seed", "many"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_list_names_every_target_model_and_metric(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ["gaussian", "eight_gaussians", "spiral", *SPEC_KEYS]:
+        assert name in out
+
+
+def test_python_dash_m_genbench_runs_without_a_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "genbench", "score", "--dataset", "spiral", str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"genbench: error: {tmp_path / 'x.npy'}: no such file"
