@@ -30,9 +30,8 @@ def test_unknown_target_names_the_known_ones():
 
 
 def test_log_prob_integrates_to_one(target):
-    points, cell = target.grid(
-        4000
-    )  # even: no cell centre at the origin, where the spiral is singular
+    # an even size puts no cell centre on the origin, where the spiral's density is singular
+    points, cell = target.grid(4000)
     assert np.sum(target.prob(points)) * cell == pytest.approx(1.0, abs=1e-3)
 
 
