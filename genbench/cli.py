@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from genbench import __version__
+from genbench.compare import CompareError
+from genbench.config import ConfigError
 from genbench.datasets import get_target
 from genbench.io import InputError, load_samples
 from genbench.metrics import oracle_scores, score
@@ -85,6 +87,101 @@ def run_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- run
+def add_run(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="train, sample, score and rank every model on every target",
+        description="Run a preset's grid of targets × models × latent sizes × seeds, writing "
+        "runs.csv, leaderboard.csv, the samples and the resolved config to --out.",
+    )
+    parser.add_argument(
+        "--preset", default="quick", help="quick (default), article, or a preset .toml file"
+    )
+    parser.add_argument("--models", nargs="+", metavar="MODEL", help="only these model entries")
+    parser.add_argument("--datasets", nargs="+", metavar="DATASET", help="only these targets")
+    parser.add_argument(
+        "--latent-dims",
+        nargs="+",
+        type=positive_int,
+        metavar="K",
+        help="latent sizes to sweep (families with a fixed size ignore it)",
+    )
+    parser.add_argument("--seeds", type=positive_int, help="number of seeds (0 … N−1)")
+    parser.add_argument("--steps", type=positive_int, help="training steps for every model")
+    parser.add_argument("--num-samples", type=positive_int, help="samples drawn and scored per run")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--out", help="results folder (default: results/<preset>)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out and do only the missing ones",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    parser.set_defaults(handler=run_run)
+
+
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a positive integer, got 0")
+    return value
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from genbench.sweep import sweep
+
+    sweep(
+        preset=args.preset,
+        models=args.models,
+        datasets=args.datasets,
+        latent_dims=args.latent_dims,
+        seeds=args.seeds,
+        steps=args.steps,
+        num_samples=args.num_samples,
+        device=args.device,
+        out=args.out,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- compare
+def add_compare(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "compare",
+        help="compare two leaderboard CSVs",
+        description="Say what got significantly better or worse between two leaderboards "
+        "(Welch's t-test over seeds, p < 0.05).",
+    )
+    parser.add_argument("old", help="the reference leaderboard.csv")
+    parser.add_argument("new", help="the leaderboard.csv to judge")
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 if anything got significantly worse",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="list every change, not only significant ones"
+    )
+    parser.set_defaults(handler=run_compare)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from genbench.compare import compare, read_leaderboard
+    from genbench.tables import print_comparison
+
+    result = compare(read_leaderboard(args.old), read_leaderboard(args.new))
+    for warning in result.warnings:
+        sys.stderr.write(f"genbench: warning: {warning}\n")
+    print_comparison(result, show_all=args.all)
+    if args.fail_on_regression and not result.regressions.empty:
+        sys.stderr.write(f"genbench: {len(result.regressions)} significant regression(s)\n")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------- list
 def add_list(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("list", help="list targets, models and metrics")
@@ -123,7 +220,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- main
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_score, add_list]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_run,
+    add_score,
+    add_compare,
+    add_list,
+]
 
 
 def build_parser() -> Parser:
@@ -145,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InputError, UsageError, UnknownNameError) as error:
+    except (InputError, UsageError, UnknownNameError, ConfigError, CompareError) as error:
         return fail(f"genbench: error: {error}", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return fail("genbench: interrupted", 130)

@@ -1,0 +1,127 @@
+"""Compare two leaderboards: what got better or worse, and whether the change is significant.
+
+A change is significant when Welch's t-test on the two entries' seed statistics (mean, standard
+deviation and number of successful seeds, all in the leaderboard) gives p < ``ALPHA``. Better
+or worse is judged by each metric's distance to its ideal value (``Metric.improvement``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from genbench.leaderboard import GROUP
+from genbench.registry import metrics
+
+ALPHA = 0.05  # significance level of the two-sided Welch test
+
+
+class CompareError(ValueError):
+    """Leaderboards that cannot be compared; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    changes: pd.DataFrame  # one row per (dataset, model, latent_dim, metric) in both files
+    only_old: pd.DataFrame  # entries (GROUP columns) only in the old leaderboard
+    only_new: pd.DataFrame  # entries only in the new one
+    warnings: list[str]
+
+    @property
+    def regressions(self) -> pd.DataFrame:
+        return self.changes[self.changes["significant"] & (self.changes["direction"] == "worse")]
+
+
+def read_leaderboard(path: str | Path) -> pd.DataFrame:
+    """A leaderboard CSV, or CompareError saying why it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise CompareError(f"{path}: no such file")
+    try:
+        board = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise CompareError(f"{path}: not a readable CSV ({str(error).strip()[:120]})") from None
+    missing = [c for c in [*GROUP, "seeds", "failed"] if c not in board.columns]
+    if missing:
+        raise CompareError(
+            f"{path}: not a genbench leaderboard (missing columns: {', '.join(missing)})"
+        )
+    if not any(f"{name}_mean" in board.columns for name in metrics.available()):
+        raise CompareError(f"{path}: no metric columns (expected e.g. w2_mean)")
+    if board.duplicated(GROUP).any():
+        raise CompareError(f"{path}: repeated (dataset, model, latent_dim) rows")
+    return board
+
+
+def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:
+    names = [
+        n
+        for n in metrics.available()
+        if all(f"{n}_{s}" in b.columns for b in (old, new) for s in ("mean", "std"))
+    ]
+    if not names:
+        raise CompareError("the two leaderboards have no metric in common")
+    merged = old.merge(new, on=GROUP, how="outer", suffixes=("_old", "_new"), indicator=True)
+    both = merged[merged["_merge"] == "both"]
+    if both.empty:
+        raise CompareError("the two leaderboards have no (dataset, model, latent_dim) in common")
+    rows = []
+    for _, entry in both.iterrows():
+        for name in names:
+            rows.append(_change(entry, name))
+    return Comparison(
+        changes=pd.DataFrame(rows),
+        only_old=merged.loc[merged["_merge"] == "left_only", GROUP].reset_index(drop=True),
+        only_new=merged.loc[merged["_merge"] == "right_only", GROUP].reset_index(drop=True),
+        warnings=_warnings(old, new),
+    )
+
+
+def _change(entry: pd.Series, name: str) -> dict:
+    metric = metrics.get(name)
+    old_mean, new_mean = entry[f"{name}_mean_old"], entry[f"{name}_mean_new"]
+    n_old = entry["seeds_old"] - entry["failed_old"]
+    n_new = entry["seeds_new"] - entry["failed_new"]
+    p_value = np.nan
+    if np.isfinite([old_mean, new_mean]).all() and min(n_old, n_new) >= 2:
+        std_old, std_new = entry[f"{name}_std_old"], entry[f"{name}_std_new"]
+        if std_old == 0 and std_new == 0:
+            p_value = 1.0 if old_mean == new_mean else 0.0  # deterministic values
+        else:
+            p_value = float(
+                stats.ttest_ind_from_stats(
+                    old_mean, std_old, n_old, new_mean, std_new, n_new, equal_var=False
+                ).pvalue
+            )
+    improvement = metric.improvement(old_mean, new_mean)
+    direction = "better" if improvement > 0 else "worse" if improvement < 0 else "same"
+    if not np.isfinite(improvement):
+        direction = "n/a"
+    return {
+        **{column: entry[column] for column in GROUP},
+        "metric": name,
+        "old": old_mean,
+        "new": new_mean,
+        "change": new_mean - old_mean,
+        "direction": direction,
+        "p_value": p_value,
+        "significant": bool(np.isfinite(p_value) and p_value < ALPHA and direction != "same"),
+    }
+
+
+def _warnings(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    warnings = []
+    for column, what in [("target_fingerprint", "target definitions"), ("preset", "presets")]:
+        if column in old.columns and column in new.columns:
+            a = set(old[column].dropna().astype(str))
+            b = set(new[column].dropna().astype(str))
+            if a != b:
+                warnings.append(
+                    f"the {what} differ ({', '.join(sorted(a))} vs "
+                    f"{', '.join(sorted(b))}): the numbers may not be comparable"
+                )
+    return warnings

@@ -1,0 +1,109 @@
+"""Aggregate runs over seeds: mean, standard deviation and a 95 % confidence interval per metric,
+and a rank per dataset in which entries whose intervals overlap share a rank."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from genbench.config import ORACLE
+from genbench.registry import metrics
+
+GROUP = ["dataset", "model", "latent_dim"]
+CONFIDENCE = 0.95
+RANK_METRIC = "w2"  # the primary ranking: a true distance, free of any bandwidth choice
+STATISTICS = ["mean", "std", "ci_low", "ci_high"]
+
+
+def confidence_interval(values: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, sample std and Student-t 95 % interval of ``values``; NaN bounds with one value."""
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n == 0:
+        return (np.nan,) * 4
+    mean = float(values.mean())
+    if n == 1:
+        return mean, np.nan, np.nan, np.nan
+    std = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * std / np.sqrt(n)
+    return mean, std, mean - half, mean + half
+
+
+def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, model, latent_dim): per metric ``<m>_mean``, ``_std``, ``_ci_low``,
+    ``_ci_high`` and ``_rank``; ``rank`` is the rank by ``RANK_METRIC``."""
+    names = metrics.available()
+    rows = []
+    for (dataset, model, latent_dim), group in runs.groupby(GROUP, sort=False):
+        ok = group[group["status"] == "ok"]
+        row = {
+            "dataset": dataset,
+            "model": model,
+            "latent_dim": latent_dim,
+            "seeds": len(group),
+            "failed": int((group["status"] != "ok").sum()),
+        }
+        for name in names:
+            mean, std, low, high = confidence_interval(ok[name].to_numpy(dtype=float))
+            row |= {
+                f"{name}_mean": mean,
+                f"{name}_std": std,
+                f"{name}_ci_low": low,
+                f"{name}_ci_high": high,
+            }
+        row["train_seconds"] = float(ok["train_seconds"].mean()) if len(ok) else np.nan
+        row["samples_per_second"] = float(ok["samples_per_second"].mean()) if len(ok) else np.nan
+        row["target_fingerprint"] = group["target_fingerprint"].iloc[0]
+        row["preset"] = group["preset"].iloc[0] if "preset" in group else ""
+        rows.append(row)
+    board = pd.DataFrame(rows)
+    if board.empty:
+        return board
+    for name in names:
+        board[f"{name}_rank"] = 0
+        for _, part in board.groupby("dataset", sort=False):
+            board.loc[part.index, f"{name}_rank"] = shared_ranks(part, name)
+    board["rank"] = board[f"{RANK_METRIC}_rank"]
+    board["is_oracle"] = board["model"] == ORACLE
+    board = board.sort_values(["dataset", "rank", f"{RANK_METRIC}_mean"], kind="stable")
+    return board.drop(columns="is_oracle").reset_index(drop=True)
+
+
+def shared_ranks(part: pd.DataFrame, name: str) -> pd.Series:
+    """Competition ranks (1, 1, 3, …) of ``part`` by metric ``name``, best first.
+
+    Entries are ordered by distance of their mean to the metric's ideal value. The first entry
+    of a group sets its rank; each following entry shares that rank while its interval overlaps
+    the group leader's, else it starts a new group at its own position. Entries without a value
+    (every seed failed) rank last.
+    """
+    ideal = metrics.get(name).ideal
+    distance = (part[f"{name}_mean"] - ideal).abs()
+    order = distance.sort_values(kind="stable", na_position="last").index
+    ranks = pd.Series(np.nan, index=part.index)
+    leader = None
+    for position, index in enumerate(order, start=1):
+        if not np.isfinite(distance[index]):
+            ranks[index] = len(order)
+            continue
+        if leader is not None and intervals_overlap(part.loc[leader], part.loc[index], name):
+            ranks[index] = ranks[leader]
+        else:
+            leader = index
+            ranks[index] = position
+    return ranks.astype(int)
+
+
+def intervals_overlap(a: pd.Series, b: pd.Series, name: str) -> bool:
+    """Whether the confidence intervals of two rows overlap (a single seed has a point interval)."""
+    low_a, high_a = _bounds(a, name)
+    low_b, high_b = _bounds(b, name)
+    return low_a <= high_b and low_b <= high_a
+
+
+def _bounds(row: pd.Series, name: str) -> tuple[float, float]:
+    low, high = row[f"{name}_ci_low"], row[f"{name}_ci_high"]
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return row[f"{name}_mean"], row[f"{name}_mean"]
+    return low, high

@@ -1,0 +1,116 @@
+"""``genbench run``: resolve the grid, prepare the results folder, run, aggregate, print."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from genbench.config import ConfigError, Preset, expand, load_preset, narrow, preset_to_dict
+from genbench.leaderboard import leaderboard
+from genbench.metrics import MIN_SAMPLES
+from genbench.registry import models, targets
+from genbench.results import ResultStore, atomic_write_text
+from genbench.runner import check_runnable, provenance, resolve_device, run_grid
+
+MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
+
+
+def sweep(
+    preset: str = "quick",
+    *,
+    models: Sequence[str] | None = None,
+    datasets: Sequence[str] | None = None,
+    latent_dims: Sequence[int] | None = None,
+    seeds: int | None = None,
+    steps: int | None = None,
+    num_samples: int | None = None,
+    device: str = "auto",
+    out: str | Path | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> pd.DataFrame:
+    """Run a preset's grid into ``out`` and return its leaderboard."""
+    plan = narrow(
+        load_preset(preset),
+        models=models,
+        datasets=datasets,
+        latent_dims=latent_dims,
+        seeds=seeds,
+        steps=steps,
+        num_samples=num_samples,
+    )
+    validate(plan)
+    device = resolve_device(device)
+    runs = expand(plan, {plan_.model: _fixed_latent(plan_.model) for plan_ in plan.models.values()})
+    if len(runs) > MAX_RUNS:
+        raise ConfigError(f"the grid has {len(runs):,} runs; at most {MAX_RUNS:,} are allowed")
+    for spec in {(spec.entry, spec.latent_dim): spec for spec in runs}.values():
+        check_runnable(spec)
+
+    store = ResultStore(out if out is not None else Path("results") / plan.name)
+    if store.has_results() and not resume:
+        aside = store.folder.with_name(
+            f"{store.folder.name}.previous-{datetime.now():%Y%m%d-%H%M%S}"
+        )
+        store.folder.rename(aside)
+        _say(quiet, f"{store.folder} held earlier results: moved them to {aside}")
+    store.folder.mkdir(parents=True, exist_ok=True)
+    store.write_config({"preset": preset_to_dict(plan), "environment": provenance(device)})
+
+    todo = len([s for s in runs if s.key not in store.records()])
+    _say(
+        quiet,
+        f"genbench run: preset {plan.name}, {len(runs)} runs ({todo} to do) on {device}, "
+        f"results in {store.folder}",
+    )
+    run_grid(runs, store, device, preset=plan.name, show_progress=not quiet)
+
+    frame = store.write_runs_csv()
+    keys = {spec.key for spec in runs}
+    frame = frame[
+        [f"{r.dataset}__{r.model}__z{r.latent_dim}__s{r.seed}" in keys for r in frame.itertuples()]
+    ]
+    board = leaderboard(frame)
+    atomic_write_text(store.folder / "leaderboard.csv", board.to_csv(index=False))
+    if not quiet:
+        from genbench.tables import print_leaderboard
+
+        print_leaderboard(board)
+        failed = int((frame["status"] != "ok").sum())
+        if failed:
+            print(
+                f"{failed} run(s) failed or diverged: see the status and error columns "
+                f"of {store.runs_csv}"
+            )
+        print(f"wrote {store.runs_csv} and {store.folder / 'leaderboard.csv'}")
+    return board
+
+
+def _fixed_latent(model: str) -> int | None:
+    return models.get(model).fixed_latent_dim
+
+
+def validate(plan: Preset) -> None:
+    """Refuse, before any work, a grid that cannot run."""
+    for dataset in plan.datasets:
+        targets.get(dataset)  # UnknownNameError names the known targets
+    for entry, model_plan in plan.models.items():
+        models.get(model_plan.model)
+        if model_plan.steps < 1:
+            raise ConfigError(f"model {entry!r}: steps must be positive")
+        if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
+            raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
+    if not plan.datasets or not plan.models:
+        raise ConfigError("the grid is empty: no dataset or no model selected")
+    if plan.seeds < 1:
+        raise ConfigError("seeds must be at least 1")
+    if plan.num_samples < MIN_SAMPLES:
+        raise ConfigError(f"num_samples must be at least {MIN_SAMPLES}, got {plan.num_samples}")
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(message)

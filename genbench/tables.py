@@ -1,0 +1,86 @@
+"""Terminal tables: the leaderboard after a run, and the outcome of a comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from genbench.compare import Comparison
+from genbench.config import ORACLE
+from genbench.leaderboard import RANK_METRIC
+
+SHOWN = ["w2", "kl_forward", "kl_reverse", "mode_coverage", "negative_space"]
+
+
+def with_interval(row: pd.Series, name: str) -> str:
+    mean, high = row[f"{name}_mean"], row[f"{name}_ci_high"]
+    if not np.isfinite(mean):
+        return "—"
+    if not np.isfinite(high):
+        return f"{mean:.3g}"
+    return f"{mean:.3g} ± {high - mean:.2g}"
+
+
+def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> None:
+    console = console or Console()
+    for dataset, part in board.groupby("dataset", sort=False):
+        table = Table(title=f"{dataset}: ranked by {RANK_METRIC} (mean ± 95 % CI over seeds)")
+        for column in ["rank", "model", "latent", *SHOWN, "train s", "samples/s"]:
+            table.add_column(column, justify="left" if column == "model" else "right")
+        for _, row in part.iterrows():
+            oracle = row["model"] == ORACLE
+            table.add_row(
+                str(row["rank"]),
+                row["model"],
+                "—" if oracle else str(row["latent_dim"]),
+                *(with_interval(row, name) for name in SHOWN),
+                "—" if oracle else f"{row['train_seconds']:.1f}",
+                f"{row['samples_per_second']:,.0f}"
+                if np.isfinite(row["samples_per_second"])
+                else "—",
+                style="dim" if oracle else ("red" if row["failed"] else None),
+            )
+        console.print(table)
+
+
+def print_comparison(result: Comparison, show_all: bool = False) -> None:
+    console = Console()
+    changes = result.changes
+    shown = changes if show_all else changes[changes["significant"]]
+    if shown.empty:
+        console.print("No significant change.")
+    else:
+        table = Table(
+            title="Changes" if show_all else "Significant changes (Welch t-test, p < 0.05)"
+        )
+        for column in ["dataset", "model", "latent", "metric", "old", "new", "change", "", "p"]:
+            table.add_column(column)
+        for _, row in shown.sort_values(["direction", "p_value"]).iterrows():
+            colour = {"better": "green", "worse": "red"}.get(row["direction"], "")
+            table.add_row(
+                row["dataset"],
+                row["model"],
+                str(row["latent_dim"]),
+                row["metric"],
+                f"{row['old']:.4g}",
+                f"{row['new']:.4g}",
+                f"{row['change']:+.3g}",
+                f"[{colour}]{row['direction']}[/]" if colour else row["direction"],
+                f"{row['p_value']:.3g}" if np.isfinite(row["p_value"]) else "n/a",
+            )
+        console.print(table)
+    significant = changes[changes["significant"]]
+    better = int((significant["direction"] == "better").sum())
+    worse = int((significant["direction"] == "worse").sum())
+    print(
+        f"{len(changes)} comparisons: {better} significantly better, {worse} significantly "
+        f"worse, {len(changes) - better - worse} unchanged or not significant"
+    )
+    for label, entries in [
+        ("only in the old", result.only_old),
+        ("only in the new", result.only_new),
+    ]:
+        for _, row in entries.iterrows():
+            print(f"{label} leaderboard: {row['dataset']} {row['model']} z={row['latent_dim']}")

@@ -1,0 +1,153 @@
+"""Aggregation with intervals, shared ranks, and comparison of leaderboards."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from genbench.cli import main
+from genbench.compare import compare, read_leaderboard
+from genbench.leaderboard import confidence_interval, leaderboard
+from genbench.registry import metrics
+
+
+def runs_table(values_by_entry, dataset="spiral"):
+    """A runs table where every metric of entry e, seed s equals values_by_entry[e][s]."""
+    rows = []
+    for (model, latent_dim), values in values_by_entry.items():
+        for seed, value in enumerate(values):
+            row = {
+                "dataset": dataset,
+                "model": model,
+                "latent_dim": latent_dim,
+                "seed": seed,
+                "status": "ok" if np.isfinite(value) else "failed",
+                "train_seconds": 1.0,
+                "samples_per_second": 1e5,
+                "target_fingerprint": "abc",
+                "preset": "toy",
+            }
+            row |= dict.fromkeys(metrics.available(), value)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_confidence_interval_is_student_t():
+    values = np.array([1.0, 2.0, 4.0])
+    mean, std, low, high = confidence_interval(values)
+    half = stats.t.ppf(0.975, 2) * values.std(ddof=1) / np.sqrt(3)
+    assert (mean, std) == pytest.approx((7 / 3, values.std(ddof=1)))
+    assert (low, high) == pytest.approx((mean - half, mean + half))
+    assert np.isnan(confidence_interval(np.array([3.0]))[2])
+
+
+def test_overlapping_intervals_share_a_rank():
+    board = leaderboard(
+        runs_table(
+            {
+                ("oracle", 0): [0.10, 0.11, 0.12],
+                ("a", 2): [0.50, 0.52, 0.54],
+                ("b", 2): [0.51, 0.53, 0.55],  # overlaps a: shares its rank
+                ("c", 2): [2.0, 2.1, 2.2],
+            }
+        )
+    ).set_index("model")
+    assert board.loc["oracle", "rank"] == 1
+    assert board.loc["a", "rank"] == board.loc["b", "rank"] == 2
+    assert board.loc["c", "rank"] == 4  # competition ranking: 1, 2, 2, 4
+
+
+def test_failed_seeds_are_counted_not_averaged():
+    board = leaderboard(runs_table({("a", 2): [0.5, np.nan, 0.7]})).iloc[0]
+    assert board["seeds"] == 3 and board["failed"] == 1
+    assert board["w2_mean"] == pytest.approx(0.6)
+
+
+def test_rank_follows_distance_to_the_ideal_value():
+    # mode_coverage: 1 is ideal, so the higher mean ranks first
+    board = leaderboard(runs_table({("a", 2): [0.5, 0.5, 0.5], ("b", 2): [0.9, 0.9, 0.9]}))
+    ranks = board.set_index("model")["mode_coverage_rank"]
+    assert ranks["b"] == 1 and ranks["a"] == 2
+
+
+@pytest.fixture
+def boards(tmp_path):
+    base = {
+        ("oracle", 0): [0.1, 0.11, 0.12],
+        ("gan", 1): [1.0, 1.1, 0.9],
+        ("gan", 3): [0.5, 0.6, 0.55],
+    }
+    worse = dict(base) | {("gan", 3): [0.9, 1.0, 0.95]}  # gan z=3 clearly worse
+    noisy = dict(base) | {("gan", 1): [1.05, 1.0, 1.1]}  # within noise
+    paths = {}
+    for name, table in [("base", base), ("worse", worse), ("noisy", noisy)]:
+        paths[name] = tmp_path / f"{name}.csv"
+        leaderboard(runs_table(table)).to_csv(paths[name], index=False)
+    return paths
+
+
+def test_compare_with_itself_finds_nothing(boards):
+    result = compare(read_leaderboard(boards["base"]), read_leaderboard(boards["base"]))
+    assert not result.changes["significant"].any() and result.regressions.empty
+
+
+def test_compare_finds_a_planted_regression(boards):
+    result = compare(read_leaderboard(boards["base"]), read_leaderboard(boards["worse"]))
+    worse = result.regressions
+    assert set(worse["model"] + worse["latent_dim"].astype(str)) == {"gan3"}
+    # every metric rose from ~0.55 to ~0.95: worse for distances, which want 0, but better
+    # for mode_coverage, which wants 1
+    assert set(worse["metric"]) == set(metrics.available()) - {"mode_coverage"}
+    coverage = result.changes.set_index(["model", "latent_dim", "metric"])
+    assert coverage.loc[("gan", 3, "mode_coverage"), "direction"] == "better"
+
+
+def test_noise_is_not_a_regression(boards):
+    result = compare(read_leaderboard(boards["base"]), read_leaderboard(boards["noisy"]))
+    assert result.regressions.empty
+
+
+def test_fail_on_regression_exit_codes(boards, capsys):
+    assert main(["compare", str(boards["base"]), str(boards["base"]), "--fail-on-regression"]) == 0
+    assert main(["compare", str(boards["base"]), str(boards["worse"]), "--fail-on-regression"]) == 1
+    assert main(["compare", str(boards["base"]), str(boards["worse"])]) == 0
+    assert "significantly worse" in capsys.readouterr().out
+
+
+def test_rows_in_only_one_file_are_listed(boards, tmp_path, capsys):
+    board = pd.read_csv(boards["base"])
+    board[board["model"] != "oracle"].to_csv(tmp_path / "fewer.csv", index=False)
+    assert main(["compare", str(boards["base"]), str(tmp_path / "fewer.csv")]) == 0
+    assert "only in the old leaderboard: spiral oracle z=0" in capsys.readouterr().out
+
+
+def test_different_targets_give_a_warning(boards, tmp_path, capsys):
+    board = pd.read_csv(boards["base"])
+    board["target_fingerprint"] = "changed"
+    board.to_csv(tmp_path / "other.csv", index=False)
+    main(["compare", str(boards["base"]), str(tmp_path / "other.csv")])
+    assert "warning: the target definitions differ" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "not a readable CSV"),
+        ("a,b\n1,2\n", "not a genbench leaderboard (missing columns: dataset"),
+        ("dataset,model,latent_dim,seeds,failed\nspiral,gan,1,3,0\n", "no metric columns"),
+    ],
+)
+def test_malformed_leaderboards_exit_2(boards, tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    assert main(["compare", str(boards["base"]), str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_disjoint_leaderboards_exit_2(boards, tmp_path, capsys):
+    board = pd.read_csv(boards["base"])
+    board["dataset"] = "gaussian"
+    board.to_csv(tmp_path / "other.csv", index=False)
+    assert main(["compare", str(boards["base"]), str(tmp_path / "other.csv")]) == 2
+    assert "no (dataset, model, latent_dim) in common" in capsys.readouterr().err

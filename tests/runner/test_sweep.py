@@ -1,0 +1,167 @@
+"""`genbench run` end to end on a tiny grid: files, resume, failures, the leaderboard."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genbench.cli import main
+from genbench.config import ConfigError
+from genbench.sweep import sweep
+
+TOY = """
+name = "toy"
+datasets = ["eight_gaussians", "spiral"]
+seeds = 3
+num_samples = 400
+
+[models.good]
+model = "scaled_target"
+latent_dims = [2]
+steps = 8
+
+[models.bad]
+model = "scaled_target"
+latent_dims = [1, 2]
+steps = 8
+params = { scale = 1.5 }
+"""
+
+
+@pytest.fixture
+def toy_preset(tmp_path, scaled_target_model):
+    path = tmp_path / "toy.toml"
+    path.write_text(TOY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def toy_sweep(tmp_path_factory, scaled_target_model):
+    """The whole toy grid, run once for the tests that only read its output."""
+    folder = tmp_path_factory.mktemp("toy")
+    (folder / "toy.toml").write_text(TOY)
+    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True)
+    return folder / "out", board
+
+
+def test_sweep_writes_every_file(toy_sweep):
+    out, board = toy_sweep
+    runs = pd.read_csv(out / "runs.csv")
+    # 2 datasets × (oracle + good z2 + bad z1, z2) × 3 seeds
+    assert len(runs) == 2 * 4 * 3
+    assert (runs["status"] == "ok").all()
+    for column in [
+        "kl_forward",
+        "w2",
+        "train_seconds",
+        "samples_per_second",
+        "git_commit",
+        "torch_version",
+        "device",
+        "target_fingerprint",
+        "genbench_version",
+        "config",
+    ]:
+        assert column in runs.columns
+    assert len(list((out / "samples").glob("*.npy"))) == len(runs)
+    assert np.load(out / "samples" / "spiral__good__z2__s1.npy").shape == (400, 2)
+    config = json.loads((out / "config.json").read_text())
+    assert config["preset"]["name"] == "toy" and config["preset"]["seeds"] == 3
+    assert pd.read_csv(out / "leaderboard.csv").shape[0] == len(board) == 2 * 4
+
+
+def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
+    _, board = toy_sweep
+    for _, part in board.groupby("dataset"):
+        ranks = dict(zip(part["model"] + part["latent_dim"].astype(str), part["rank"], strict=True))
+        assert ranks["oracle0"] == 1
+        assert ranks["bad1"] > ranks["good2"] and ranks["bad2"] > ranks["good2"]
+
+
+def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    first = pd.read_csv(out / "runs.csv")
+    sweep(str(toy_preset), out=out, quiet=True, seeds=1, resume=True)
+    both = pd.read_csv(out / "runs.csv")
+    assert len(first) == 4 and len(both) == 8
+    kept = both[both["dataset"] == "spiral"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, first)  # untouched, not recomputed
+
+
+def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("out.previous-")]
+    assert len(aside) == 1 and (aside[0] / "runs.csv").exists()
+
+
+def test_resume_refuses_a_different_configuration(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    with pytest.raises(ConfigError, match="different configuration"):
+        sweep(
+            str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1, steps=9, resume=True
+        )
+
+
+def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, toy_preset):
+    text = toy_preset.read_text().replace("params = { scale = 1.5 }", "params = { fail = true }")
+    text += (
+        '\n[models.exploding]\nmodel = "scaled_target"\nsteps = 4\nparams = { explode = true }\n'
+    )
+    toy_preset.write_text(text)
+    out = tmp_path / "out"
+    board = sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=2)
+    runs = pd.read_csv(out / "runs.csv").set_index(["model", "latent_dim", "seed"])
+    assert runs.loc[("bad", 1, 0), "status"] == "failed"
+    assert "adapter broke" in runs.loc[("bad", 1, 0), "error"]
+    assert np.isnan(runs.loc[("bad", 1, 0), "w2"])
+    assert runs.loc[("exploding", 2, 0), "status"] == "diverged"
+    assert runs.loc[("good", 2, 1), "status"] == "ok"
+    failed = board.set_index(["model", "latent_dim"])["failed"]
+    assert failed[("bad", 1)] == 2 and failed[("good", 2)] == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--preset", "huge"], "unknown preset 'huge'"),
+        (["--models", "flowmatch"], "model 'flowmatch' is not in preset 'quick'"),
+        (["--datasets", "moons"], "dataset 'moons' is not in preset 'quick'"),
+        (["--device", "tpu"], "unknown device 'tpu'"),
+        (["--num-samples", "5"], "num_samples must be at least 100"),
+    ],
+)
+def test_bad_run_options_get_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    out = tmp_path / "out"
+    assert main(["run", "--out", str(out), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not out.exists()  # nothing written
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "0"], ["--steps", "-3"], ["--latent-dims", "x"]])
+def test_bad_numbers_are_refused_by_the_parser(capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", *argv])
+    assert exit_info.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_misspelt_hyperparameter_is_named(tmp_path, capsys, scaled_target_model):
+    preset = tmp_path / "typo.toml"
+    preset.write_text(TOY.replace("scale = 1.5", "scael = 1.5"))
+    assert main(["run", "--preset", str(preset), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "model 'bad': bad hyperparameters" in err and "scael" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_malformed_preset_file(tmp_path, capsys):
+    preset = tmp_path / "broken.toml"
+    preset.write_text("name = [unclosed")
+    assert main(["run", "--preset", str(preset), "--quiet"]) == 2
+    assert "preset" in capsys.readouterr().err
