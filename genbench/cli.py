@@ -111,6 +111,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=positive_int, help="training steps for every model")
     parser.add_argument("--num-samples", type=positive_int, help="samples drawn and scored per run")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        help="runs in parallel (default: one per CPU core; 1 on CUDA)",
+    )
     parser.add_argument("--out", help="results folder (default: results/<preset>)")
     parser.add_argument(
         "--resume",
@@ -140,6 +145,7 @@ def run_run(args: argparse.Namespace) -> int:
         steps=args.steps,
         num_samples=args.num_samples,
         device=args.device,
+        workers=args.workers,
         out=args.out,
         resume=args.resume,
         quiet=args.quiet,

@@ -99,9 +99,16 @@ def synchronize(device: str) -> None:
 
 
 def execute(
-    spec: RunSpec, device: str, on_step: Callable[[int], None] | None = None
+    spec: RunSpec,
+    device: str,
+    on_step: Callable[[int], None] | None = None,
+    model_class: type | None = None,
 ) -> tuple[dict[str, Any], np.ndarray | None]:
-    """Run one cell of the grid; returns its record and its samples (None if it failed)."""
+    """Run one cell of the grid; returns its record and its samples (None if it failed).
+
+    ``model_class`` defaults to the registry's entry for ``spec.model``; worker processes are
+    handed the class itself, so that models registered only in the parent process work too.
+    """
     target = get_target(spec.dataset)
     record: dict[str, Any] = {
         "dataset": spec.dataset,
@@ -126,7 +133,7 @@ def execute(
             samples = target.sample(spec.num_samples, derive_seed(spec.seed, "oracle"))
             record["sample_seconds"] = time.perf_counter() - start
         else:
-            model = build(models.get(spec.model), spec, device)
+            model = build(model_class or models.get(spec.model), spec, device)
             start = time.perf_counter()
             model.fit(
                 target,
@@ -163,9 +170,12 @@ def run_grid(
     device: str,
     *,
     preset: str,
+    workers: int = 1,
     show_progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Execute every run that has no record in ``store`` yet; returns the new records."""
+    from genbench.executors import execute_all
+
     done = store.records()
     for spec in runs:
         if spec.key in done and done[spec.key].get("config") != spec.config():
@@ -177,29 +187,31 @@ def run_grid(
     environment = provenance(device)
     new_records = []
     with SweepProgress(pending, enabled=show_progress) as progress:
-        for index, spec in enumerate(pending):
-            progress.start(index, spec)
-            record, samples = execute(spec, device, on_step=progress.step)
+        for index, record, samples in execute_all(pending, device, workers, progress):
             record.update(
                 environment,
                 preset=preset,
                 finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             )
-            store.save_run(spec.key, record, samples)
+            store.save_run(pending[index].key, record, samples)
             new_records.append(record)
-            progress.finish(record)
+            progress.finish(index, record)
     return new_records
 
 
 class SweepProgress:
-    """A rich progress display: the whole sweep (by training steps, for an honest ETA) and
-    the current run's steps. Disabled, it does nothing."""
+    """A rich progress display: the whole sweep, weighted by training steps for an honest ETA,
+    and one bar per run in progress with its step count. Disabled, it does nothing."""
 
     def __init__(self, runs: Sequence[RunSpec], enabled: bool = True) -> None:
         self.runs = runs
         self.enabled = enabled and len(runs) > 0
         # A run's work is its steps plus a fixed share for sampling and scoring.
         self.weights = [spec.steps + 200 for spec in runs]
+        self.active: dict[int, Any] = {}  # run index → its bar
+        self.steps_done: dict[int, int] = {}
+        self.finished = 0
+        self.failures = 0
 
     def __enter__(self) -> SweepProgress:
         if not self.enabled:
@@ -215,47 +227,46 @@ class SweepProgress:
 
         self.display = Progress(
             TextColumn("{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
-            transient=False,
         )
         self.display.__enter__()
-        self.sweep = self.display.add_task("sweep", total=sum(self.weights))
-        self.current = self.display.add_task("run", total=1)
-        self.completed = 0
-        self.failures = 0
+        self.sweep = self.display.add_task(self._sweep_label(), total=sum(self.weights))
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.display.__exit__(*exc)
 
+    def _sweep_label(self) -> str:
+        failed = f", {self.failures} failed" if self.failures else ""
+        return f"sweep: {self.finished}/{len(self.runs)} runs done{failed}"
+
     def start(self, index: int, spec: RunSpec) -> None:
         if not self.enabled:
             return
-        self.index, self.spec, self.done_steps = index, spec, 0
         what = "oracle" if spec.model == ORACLE else f"{spec.entry} z={spec.latent_dim}"
-        label = f"[{index + 1}/{len(self.runs)}] {what} · {spec.dataset} · seed {spec.seed}"
-        self.display.update(self.current, description=label, total=max(spec.steps, 1), completed=0)
-        self.display.update(self.sweep, description=f"sweep ({self.failures} failed)")
+        label = f"  {what} · {spec.dataset} · seed {spec.seed}"
+        self.active[index] = self.display.add_task(label, total=max(spec.steps, 1))
+        self.steps_done[index] = 0
 
-    def step(self, steps_done: int) -> None:
-        if not self.enabled:
+    def step(self, index: int, steps_done: int) -> None:
+        if not self.enabled or index not in self.active:
             return
-        advance = steps_done - self.done_steps
-        self.done_steps = steps_done
-        self.display.update(self.current, completed=steps_done)
+        advance = steps_done - self.steps_done[index]
+        self.steps_done[index] = steps_done
+        self.display.update(self.active[index], completed=steps_done)
         self.display.update(self.sweep, advance=advance)
 
-    def finish(self, record: dict[str, Any]) -> None:
+    def finish(self, index: int, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        self.completed += self.weights[self.index]
+        self.finished += 1
         self.failures += record["status"] != OK
-        self.display.update(
-            self.sweep, completed=self.completed, description=f"sweep ({self.failures} failed)"
-        )
-        self.display.update(self.current, completed=max(self.spec.steps, 1))
+        remaining = self.weights[index] - self.steps_done.pop(index, 0)
+        if index in self.active:
+            self.display.remove_task(self.active.pop(index))
+        self.display.update(self.sweep, advance=remaining, description=self._sweep_label())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from genbench.config import ConfigError, Preset, expand, load_preset, narrow, preset_to_dict
+from genbench.executors import default_workers
 from genbench.leaderboard import leaderboard
 from genbench.metrics import MIN_SAMPLES
 from genbench.registry import models, targets
@@ -28,6 +29,7 @@ def sweep(
     steps: int | None = None,
     num_samples: int | None = None,
     device: str = "auto",
+    workers: int | None = None,
     out: str | Path | None = None,
     resume: bool = False,
     quiet: bool = False,
@@ -66,7 +68,8 @@ def sweep(
         f"genbench run: preset {plan.name}, {len(runs)} runs ({todo} to do) on {device}, "
         f"results in {store.folder}",
     )
-    run_grid(runs, store, device, preset=plan.name, show_progress=not quiet)
+    workers = workers or default_workers(device)
+    run_grid(runs, store, device, preset=plan.name, workers=workers, show_progress=not quiet)
 
     frame = store.write_runs_csv()
     keys = {spec.key for spec in runs}

@@ -41,7 +41,7 @@ def toy_sweep(tmp_path_factory, scaled_target_model):
     """The whole toy grid, run once for the tests that only read its output."""
     folder = tmp_path_factory.mktemp("toy")
     (folder / "toy.toml").write_text(TOY)
-    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True)
+    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True, workers=1)
     return folder / "out", board
 
 
@@ -81,9 +81,9 @@ def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
 
 def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
     first = pd.read_csv(out / "runs.csv")
-    sweep(str(toy_preset), out=out, quiet=True, seeds=1, resume=True)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, seeds=1, resume=True)
     both = pd.read_csv(out / "runs.csv")
     assert len(first) == 4 and len(both) == 8
     kept = both[both["dataset"] == "spiral"].reset_index(drop=True)
@@ -92,18 +92,25 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
 
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
-    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("out.previous-")]
     assert len(aside) == 1 and (aside[0] / "runs.csv").exists()
 
 
 def test_resume_refuses_a_different_configuration(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
     with pytest.raises(ConfigError, match="different configuration"):
         sweep(
-            str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=1, steps=9, resume=True
+            str(toy_preset),
+            out=out,
+            quiet=True,
+            workers=1,
+            datasets=["spiral"],
+            seeds=1,
+            steps=9,
+            resume=True,
         )
 
 
@@ -114,7 +121,7 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     )
     toy_preset.write_text(text)
     out = tmp_path / "out"
-    board = sweep(str(toy_preset), out=out, quiet=True, datasets=["spiral"], seeds=2)
+    board = sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=2)
     runs = pd.read_csv(out / "runs.csv").set_index(["model", "latent_dim", "seed"])
     assert runs.loc[("bad", 1, 0), "status"] == "failed"
     assert "adapter broke" in runs.loc[("bad", 1, 0), "error"]
@@ -165,3 +172,24 @@ def test_malformed_preset_file(tmp_path, capsys):
     preset.write_text("name = [unclosed")
     assert main(["run", "--preset", str(preset), "--quiet"]) == 2
     assert "preset" in capsys.readouterr().err
+
+
+def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_preset):
+    options = dict(datasets=["spiral"], seeds=2, quiet=True)
+    sweep(str(toy_preset), out=tmp_path / "one", workers=1, **options)
+    sweep(str(toy_preset), out=tmp_path / "two", workers=2, **options)
+    one, two = (pd.read_csv(tmp_path / name / "runs.csv") for name in ["one", "two"])
+    assert (two["status"] == "ok").all()  # the conftest's model reached the workers
+    columns = [
+        "dataset",
+        "model",
+        "latent_dim",
+        "seed",
+        "kl_forward",
+        "kl_reverse",
+        "w1",
+        "w2",
+        "mode_coverage",
+        "negative_space",
+    ]
+    pd.testing.assert_frame_equal(one[columns], two[columns])

@@ -1,0 +1,119 @@
+"""Where runs execute: in this process, or in a pool of worker processes.
+
+The grid's models are tiny MLPs whose training is bound by per-operation overhead, not by
+arithmetic, so one single-threaded process per core beats one process using every core.
+Workers only compute; the main process alone writes results, so files have a single writer.
+Workers are spawned (not forked), which is safe with CUDA and with torch's thread pools.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+import numpy as np
+
+from genbench.config import RunSpec
+
+
+class Progress(Protocol):
+    def start(self, index: int, spec: RunSpec) -> None: ...
+    def step(self, index: int, steps_done: int) -> None: ...
+
+
+Result = tuple[int, dict[str, Any], np.ndarray | None]  # (run index, record, samples)
+
+
+def default_workers(device: str) -> int:
+    """One worker per core on the CPU; one process on a GPU, which is shared anyway."""
+    if device.startswith("cuda"):
+        return 1
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+def execute_all(
+    runs: Sequence[RunSpec], device: str, workers: int, progress: Progress
+) -> Iterator[Result]:
+    """Execute ``runs``, yielding each result as it completes (not necessarily in order)."""
+    from genbench.runner import execute
+
+    if workers <= 1 or len(runs) <= 1:
+        for index, spec in enumerate(runs):
+            progress.start(index, spec)
+            record, samples = execute(
+                spec, device, on_step=lambda steps, i=index: progress.step(i, steps)
+            )
+            yield index, record, samples
+        return
+
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    with ProcessPoolExecutor(
+        min(workers, len(runs)), mp_context=context, initializer=_init_worker, initargs=(messages,)
+    ) as pool:
+        pending: dict[Future, int] = {
+            pool.submit(_execute_in_worker, index, spec, device, _model_class(spec)): index
+            for index, spec in enumerate(runs)
+        }
+        try:
+            while pending:
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                _drain(messages, runs, progress)
+                for future in done:
+                    pending.pop(future)
+                    yield future.result()
+            _drain(messages, runs, progress)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+_messages: Any = None  # the worker's end of the progress queue
+
+
+def _init_worker(messages: Any) -> None:
+    global _messages
+    import torch
+
+    torch.set_num_threads(1)
+    _messages = messages
+
+
+def _model_class(spec: RunSpec) -> type | None:
+    """The adapter class, resolved here: a worker's registry lacks models registered at run time."""
+    from genbench.config import ORACLE
+    from genbench.registry import models
+
+    return None if spec.model == ORACLE else models.get(spec.model)
+
+
+def _execute_in_worker(index: int, spec: RunSpec, device: str, model_class: type | None) -> Result:
+    from genbench.runner import execute
+
+    _messages.put(("start", index, 0))
+    record, samples = execute(
+        spec,
+        device,
+        model_class=model_class,
+        on_step=lambda steps: _messages.put(("step", index, steps)),
+    )
+    return index, record, samples
+
+
+def _drain(messages: Any, runs: Sequence[RunSpec], progress: Progress) -> None:
+    while True:
+        try:
+            kind, index, steps = messages.get_nowait()
+        except queue.Empty:
+            return
+        if kind == "start":
+            progress.start(index, runs[index])
+        else:
+            progress.step(index, steps)
