@@ -64,13 +64,15 @@ class GenerativeModel(ABC):
         raise NotImplementedError(f"{self.name} has no log-likelihood (has_log_prob is False)")
 
     # ------------------------------------------------------------------ persistence
-    @abstractmethod
+    # Torch models override both so that ``save``/``load`` round-trip; a model without torch
+    # networks (a plug-in wrapping scikit-learn, say) may leave them and skip persistence.
     def modules(self) -> dict[str, torch.nn.Module]:
         """The trained networks by name; what ``save`` stores and ``load`` restores."""
+        return {}
 
-    @abstractmethod
     def _build(self) -> None:
         """Create the untrained networks (and anything derived from hyperparameters)."""
+        return None  # nothing to build for a model without torch networks
 
     def params(self) -> dict[str, Any]:
         """The hyperparameters, as saved with every result."""
