@@ -1,0 +1,160 @@
+"""DDPM (Ho et al., 2020): learn to undo a fixed Gaussian noising of the data.
+
+The forward process x_t = √ᾱ_t · x_0 + √(1 − ᾱ_t) · ε, ε ~ N(0, I₂), with a linear schedule
+β_t from ``beta_start`` to ``beta_end`` over T steps and ᾱ_t = Π_{s≤t} (1 − β_s), turns data
+into noise. An MLP ε_θ(x_t, t) learns to predict ε (the simple loss ‖ε − ε_θ‖²), and sampling
+runs the process backwards from x_T ~ N(0, I₂):
+
+- ``"ancestral"``: all T steps, x_{t−1} = (x_t − β_t/√(1 − ᾱ_t) · ε_θ) / √(1 − β_t) + σ_t ξ,
+  with σ_t² = β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), the posterior variance given x_0;
+- ``"ddim"``: Song et al.'s deterministic sampler (η = 0) on ``sampling_steps`` evenly spaced
+  steps, the same trained network, a fraction of the cost.
+
+The latent size is forced to 2: x_T lives in the data space.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genbench.datasets.base import Target
+from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.nn import (
+    adam,
+    check_fitted,
+    generator,
+    mlp,
+    progress_due,
+    sample_in_chunks,
+    seeded_init,
+    target_batches,
+)
+from genbench.registry import models
+from genbench.seeding import derive_seed
+
+SAMPLERS = ("ancestral", "ddim")
+
+
+def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
+    """Transformer-style embedding of timesteps ``t`` (n,): sin and cos at ``dim``/2 frequencies
+    from 1 to 1/``max_period`` radians per step, (n, dim)."""
+    half = dim // 2
+    frequencies = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[:, None] * frequencies  # (n, dim/2)
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+
+
+@models.register("ddpm")
+@dataclass(eq=False)
+class DDPM(GenerativeModel):
+    """x_0 by reversing a T-step Gaussian diffusion with an ε-predicting MLP."""
+
+    name = "ddpm"
+    fixed_latent_dim = 2
+
+    latent_dim: int = 2  # ignored: x_T lives in the data space
+    device: str = "cpu"  # torch device to train and sample on
+    num_timesteps: int = 1000  # T, steps of the forward (noising) process
+    beta_start: float = 1e-4  # β_1 of the linear schedule
+    beta_end: float = 0.02  # β_T of the linear schedule
+    width: int = 128  # units of each hidden SiLU layer of ε_θ
+    depth: int = 3  # hidden layers of ε_θ
+    time_embedding_dim: int = 32  # size of the sinusoidal embedding of t fed to ε_θ with x_t
+    batch_size: int = 256  # target draws per step
+    lr: float = 1e-3  # Adam learning rate
+    sampler: str = "ancestral"  # "ancestral" (T stochastic steps) or "ddim" (deterministic, η=0)
+    sampling_steps: int = 50  # steps of the "ddim" sampler (ancestral always takes T)
+
+    def __post_init__(self) -> None:
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if not 1 <= self.sampling_steps <= self.num_timesteps:
+            raise ValueError(f"sampling_steps must be in [1, T], got {self.sampling_steps}")
+        if self.time_embedding_dim < 2 or self.time_embedding_dim % 2:
+            raise ValueError(f"time_embedding_dim must be even, got {self.time_embedding_dim}")
+
+    def _build(self, seed: int = 0) -> None:
+        in_features = 2 + self.time_embedding_dim
+        with seeded_init(derive_seed(seed, "init")):
+            self.network_ = mlp(in_features, [self.width] * self.depth, 2, nn.SiLU).to(self.device)
+        # The schedule, indexed by t = 0 … T−1 for the paper's 1 … T, in float64 for accuracy.
+        betas = torch.linspace(self.beta_start, self.beta_end, self.num_timesteps).double()
+        self.betas = betas.to(self.device)  # (T,)
+        self.alpha_bars = torch.cumprod(1 - betas, 0).to(self.device)  # (T,) ᾱ_t
+        steps = torch.arange(self.num_timesteps, device=self.device)
+        self.time_embeddings = sinusoidal_embedding(steps, self.time_embedding_dim)  # (T, e)
+
+    def modules(self) -> dict[str, nn.Module]:
+        check_fitted(self, "network_")
+        return {"network": self.network_}
+
+    def _predict_noise(self, x_t: torch.Tensor, t: torch.Tensor | int) -> torch.Tensor:
+        """ε_θ(x_t, t) for ``x_t`` (n, 2) and steps ``t``, (n,) or one for all; (n, 2)."""
+        embedding = self.time_embeddings[t].expand(len(x_t), -1)  # (n, e)
+        return self.network_(torch.cat([x_t, embedding], dim=-1))
+
+    def fit(
+        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
+    ) -> DDPM:
+        self._build(seed)
+        optimizer = adam(self.network_.parameters(), lr=self.lr)
+        noise = generator(derive_seed(seed, "noise"), self.device)
+        alpha_bars = self.alpha_bars.float()
+        batches = target_batches(target, self.batch_size, steps, seed, self.device)
+        for step, x_0 in enumerate(batches, start=1):  # x_0: (batch, 2)
+            t = torch.randint(self.num_timesteps, (len(x_0),), generator=noise, device=self.device)
+            eps = torch.randn(x_0.shape, generator=noise, device=self.device)
+            alpha_bar = alpha_bars[t, None]  # (batch, 1)
+            x_t = alpha_bar.sqrt() * x_0 + (1 - alpha_bar).sqrt() * eps
+            loss = F.mse_loss(self._predict_noise(x_t, t), eps)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if progress is not None and progress_due(step, steps):
+                progress(step, loss.item())
+        return self
+
+    @torch.inference_mode()
+    def sample(self, num_samples: int, seed: int) -> np.ndarray:
+        check_fitted(self, "network_")
+        rng = generator(derive_seed(seed, "sample"), self.device)
+        reverse = self._ancestral if self.sampler == "ancestral" else self._ddim
+        return sample_in_chunks(lambda count: reverse(count, rng), num_samples)
+
+    def _ancestral(self, count: int, rng: torch.Generator) -> torch.Tensor:
+        """x_0 by the T ancestral steps from x_T ~ N(0, I₂), (count, 2)."""
+        # Per-step coefficients as Python floats: cheap scalar multiplies in the loop.
+        betas = self.betas.tolist()
+        alpha_bars = self.alpha_bars.tolist()
+        x = torch.randn(count, 2, generator=rng, device=self.device)
+        for t in reversed(range(self.num_timesteps)):
+            eps = self._predict_noise(x, t)
+            x = (x - betas[t] / math.sqrt(1 - alpha_bars[t]) * eps) / math.sqrt(1 - betas[t])
+            if t > 0:  # β̃ at the last step is 0: the mean is the sample
+                variance = betas[t] * (1 - alpha_bars[t - 1]) / (1 - alpha_bars[t])
+                x = x + math.sqrt(variance) * torch.randn(
+                    x.shape, generator=rng, device=self.device
+                )
+        return x
+
+    def _ddim(self, count: int, rng: torch.Generator) -> torch.Tensor:
+        """x_0 by deterministic DDIM (η = 0) steps on an even grid of timesteps, (count, 2).
+
+        x_{t'} = √ᾱ_{t'} · x̂_0 + √(1 − ᾱ_{t'}) · ε_θ, with x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ)/√ᾱ_t
+        and t' the next grid step below t (ᾱ = 1 after the last).
+        """
+        grid = np.linspace(self.num_timesteps - 1, 0, self.sampling_steps).round().astype(int)
+        alpha_bars = self.alpha_bars.tolist()
+        x = torch.randn(count, 2, generator=rng, device=self.device)
+        for i, t in enumerate(grid.tolist()):
+            alpha_bar_next = alpha_bars[grid[i + 1]] if i + 1 < len(grid) else 1.0
+            eps = self._predict_noise(x, t)
+            x_0 = (x - math.sqrt(1 - alpha_bars[t]) * eps) / math.sqrt(alpha_bars[t])
+            x = math.sqrt(alpha_bar_next) * x_0 + math.sqrt(1 - alpha_bar_next) * eps
+        return x

@@ -1,0 +1,153 @@
+"""The GAN of "Why do GANs need so much noise?" (2020): a map from a k-dim latent space to 2-D.
+
+The generator G pushes a latent prior forward through an MLP; the discriminator D learns to
+tell target draws from G's, and G learns to fool it (the non-saturating loss). The defaults are
+the article's protocol exactly; a preset may shrink widths and steps but keeps the shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genbench.datasets.base import Target
+from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.nn import (
+    adam,
+    check_fitted,
+    generator,
+    glorot_,
+    mlp,
+    progress_due,
+    sample_in_chunks,
+    seeded_init,
+    target_batches,
+)
+from genbench.registry import models
+from genbench.seeding import derive_seed
+
+PRIORS = ("auto", "uniform", "normal")
+
+
+class LatentPrior(nn.Module):
+    """The latent distribution p(z): U[0, 1)^k or N(0, I_k), remembered as a saved buffer."""
+
+    def __init__(self, latent_dim: int, uniform: bool = False) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.register_buffer("uniform", torch.tensor(uniform))
+
+    @property
+    def kind(self) -> str:
+        return "uniform" if bool(self.uniform) else "normal"
+
+    def sample(self, num_samples: int, rng: torch.Generator) -> torch.Tensor:
+        """Draws z, (num_samples, k), on the buffer's device."""
+        draw = torch.rand if bool(self.uniform) else torch.randn
+        shape = (num_samples, self.latent_dim)
+        return draw(shape, generator=rng, device=self.uniform.device)
+
+
+@models.register("gan")
+@dataclass(eq=False)
+class GAN(GenerativeModel):
+    """x = G(z), z ~ p(z); G and D trained by the non-saturating GAN game.
+
+    Each step: D takes one Adam step on BCE(D(x), 1) + BCE(D(G(z)), 0) over ``batch_size / 2``
+    target draws and as many generated ones; then G takes one on BCE(D(G(z)), 1) over
+    ``batch_size`` fresh latent draws. The loss ``progress`` reports is D's.
+    """
+
+    name = "gan"
+
+    latent_dim: int = 2  # k, size of the latent space (the article sweeps 1, 2, 3, 10, 100)
+    device: str = "cpu"  # torch device to train and sample on
+    prior: str = "auto"  # "uniform" U[0,1)^k, "normal" N(0, I), "auto" uniform on gaussian only
+    generator_width: int = 256  # units of each hidden ReLU layer of G
+    generator_depth: int = 3  # hidden layers of G
+    discriminator_width: int = 128  # units of each hidden LeakyReLU layer of D
+    discriminator_depth: int = 5  # hidden layers of D
+    leaky_slope: float = 0.01  # negative slope of D's LeakyReLU (Keras' is 0.3; the article's 0.01)
+    batch_size: int = 512  # D sees half target, half generated; G's step uses this many z
+    generator_lr: float = 2e-4  # Adam learning rate of G
+    discriminator_lr: float = 1e-3  # Adam learning rate of D
+    adam_beta1: float = 0.5  # Adam β₁ of both (lower than 0.9: less momentum in the game)
+    adam_beta2: float = 0.999  # Adam β₂ of both
+
+    def __post_init__(self) -> None:
+        if self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.batch_size < 2 or self.batch_size % 2:
+            raise ValueError(f"batch_size must be even and >= 2, got {self.batch_size}")
+
+    def _build(self, seed: int = 0) -> None:
+        with seeded_init(derive_seed(seed, "init")):
+            self.generator_ = glorot_(
+                mlp(self.latent_dim, [self.generator_width] * self.generator_depth, 2, nn.ReLU)
+            ).to(self.device)
+            self.discriminator_ = glorot_(
+                mlp(
+                    2,
+                    [self.discriminator_width] * self.discriminator_depth,
+                    1,
+                    lambda: nn.LeakyReLU(self.leaky_slope),
+                )
+            ).to(self.device)
+        self.prior_ = LatentPrior(self.latent_dim, uniform=self.prior == "uniform").to(self.device)
+
+    def modules(self) -> dict[str, nn.Module]:
+        check_fitted(self, "generator_")
+        return {
+            "generator": self.generator_,
+            "discriminator": self.discriminator_,
+            "prior": self.prior_,
+        }
+
+    def fit(
+        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
+    ) -> GAN:
+        self._build(seed)
+        if self.prior == "auto":  # the article's rule: uniform noise for the Gaussian only
+            self.prior_.uniform.fill_(target.name == "gaussian")
+        G, D = self.generator_, self.discriminator_
+        betas = (self.adam_beta1, self.adam_beta2)
+        optimizer_g = adam(G.parameters(), lr=self.generator_lr, betas=betas)
+        optimizer_d = adam(D.parameters(), lr=self.discriminator_lr, betas=betas)
+        noise = generator(derive_seed(seed, "noise"), self.device)
+        half = self.batch_size // 2
+        ones = torch.ones(self.batch_size, 1, device=self.device)
+        labels = torch.cat([ones[:half], torch.zeros(half, 1, device=self.device)])  # real, fake
+
+        batches = target_batches(target, half, steps, seed, self.device)
+        for step, real in enumerate(batches, start=1):  # real: (batch/2, 2)
+            with torch.no_grad():
+                fake = G(self.prior_.sample(half, noise))  # (batch/2, 2)
+            logits = D(torch.cat([real, fake]))  # (batch, 1)
+            loss_d = F.binary_cross_entropy_with_logits(logits, labels)
+            optimizer_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            optimizer_d.step()
+
+            D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
+            logits = D(G(self.prior_.sample(self.batch_size, noise)))  # (batch, 1)
+            loss_g = F.binary_cross_entropy_with_logits(logits, ones)  # non-saturating
+            optimizer_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            optimizer_g.step()
+            D.requires_grad_(True)
+
+            if progress is not None and progress_due(step, steps):
+                progress(step, loss_d.item())
+        return self
+
+    @torch.inference_mode()
+    def sample(self, num_samples: int, seed: int) -> np.ndarray:
+        check_fitted(self, "generator_")
+        rng = generator(derive_seed(seed, "sample"), self.device)
+        return sample_in_chunks(
+            lambda count: self.generator_(self.prior_.sample(count, rng)), num_samples
+        )
