@@ -8,6 +8,7 @@ Workers are spawned (not forked), which is safe with CUDA and with torch's threa
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -44,12 +45,13 @@ def execute_all(
     from genbench.runner import execute
 
     if workers <= 1 or len(runs) <= 1:
-        for index, spec in enumerate(runs):
-            progress.start(index, spec)
-            record, samples = execute(
-                spec, device, on_step=lambda steps, i=index: progress.step(i, steps)
-            )
-            yield index, record, samples
+        with single_threaded():
+            for index, spec in enumerate(runs):
+                progress.start(index, spec)
+                record, samples = execute(
+                    spec, device, on_step=lambda steps, i=index: progress.step(i, steps)
+                )
+                yield index, record, samples
         return
 
     context = multiprocessing.get_context("spawn")
@@ -73,6 +75,24 @@ def execute_all(
             for future in pending:
                 future.cancel()
             raise
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Run torch on one thread, then restore the setting.
+
+    torch's intra-op threads spin while they wait: for these tiny networks they gain little on
+    an idle machine, and when another process holds a core they make each step 10–20 times
+    slower (a 7 s test took 115 s next to one busy process on a 2-core machine).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 _messages: Any = None  # the worker's end of the progress queue

@@ -47,6 +47,16 @@ class ScaledTarget(GenerativeModel):
         return samples.astype(np.float32)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tests run torch on one thread: with two, a busy neighbour process on a 2-core machine
+    makes these tiny networks 10–20 times slower, and timing would depend on the neighbours."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def scaled_target_model():
     models.register("scaled_target")(ScaledTarget)
