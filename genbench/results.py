@@ -88,6 +88,11 @@ class ResultStore:
     def runs_csv(self) -> Path:
         return self.folder / "runs.csv"
 
+    def remove_leftovers(self) -> None:
+        """Delete temporary files that a killed sweep left before renaming them into place."""
+        for leftover in self.folder.glob("**/.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def has_results(self) -> bool:
         return self.runs_csv.exists() or any(self.records_folder.glob("*.json"))
 

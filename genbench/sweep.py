@@ -60,6 +60,7 @@ def sweep(
         store.folder.rename(aside)
         _say(quiet, f"{store.folder} held earlier results: moved them to {aside}")
     store.folder.mkdir(parents=True, exist_ok=True)
+    store.remove_leftovers()
     store.write_config({"preset": preset_to_dict(plan), "environment": provenance(device)})
 
     todo = len([s for s in runs if s.key not in store.records()])
