@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from genbench.metrics.score import check_samples
+from genbench.metrics.score import MAX_SAMPLES, check_samples
+
+# A CSV of MAX_SAMPLES rows is about 400 MB; refuse larger files before reading a byte of them.
+MAX_FILE_BYTES = 1 << 30
 
 
 class InputError(ValueError):
@@ -25,8 +28,14 @@ def load_samples(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a .npy or .csv file")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise InputError(f"{path}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{path}: {size / 2**30:.1f} GiB is over the limit of {MAX_FILE_BYTES / 2**30:.0f} GiB "
+            f"(at most {MAX_SAMPLES:,} samples are scored)"
+        )
     suffix = path.suffix.lower()
     if suffix == ".npy":
         samples = _load_npy(path)

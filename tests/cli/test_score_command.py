@@ -144,3 +144,19 @@ def test_python_dash_m_genbench_runs_without_a_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"genbench: error: {tmp_path / 'x.npy'}: no such file"
+
+
+def test_huge_files_are_refused_before_reading(tmp_path, capsys):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:  # a sparse file: 1.5 GiB that takes no disk space
+        handle.truncate(3 << 29)
+    assert main(["score", "--dataset", "spiral", str(path)]) == 2
+    assert "over the limit of 1 GiB" in capsys.readouterr().err
+
+
+def test_too_many_samples_are_refused_with_the_limit_named(tmp_path, capsys, monkeypatch):
+    # the module, not the function `score` that genbench.metrics re-exports under its name
+    monkeypatch.setattr(sys.modules["genbench.metrics.score"], "MAX_SAMPLES", 1_000)
+    np.save(tmp_path / "many.npy", np.zeros((1_001, 2)))
+    assert main(["score", "--dataset", "spiral", str(tmp_path / "many.npy")]) == 2
+    assert "at most 1,000 samples can be scored, got 1,001" in capsys.readouterr().err

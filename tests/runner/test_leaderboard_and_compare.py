@@ -1,8 +1,13 @@
 """Aggregation with intervals, shared ranks, and comparison of leaderboards."""
 
+import contextlib
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from genbench.cli import main
@@ -151,3 +156,46 @@ def test_disjoint_leaderboards_exit_2(boards, tmp_path, capsys):
     board.to_csv(tmp_path / "other.csv", index=False)
     assert main(["compare", str(boards["base"]), str(tmp_path / "other.csv")]) == 2
     assert "no (dataset, model, latent_dim) in common" in capsys.readouterr().err
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "dataset",
+                        "model",
+                        "latent_dim",
+                        "seeds",
+                        "failed",
+                        "w2_mean",
+                        "w2_std",
+                        "x",
+                        "1",
+                        "nan",
+                        "",
+                        "spiral",
+                    ]
+                ),
+                max_size=8,
+            ),
+            max_size=6,
+        ).map(lambda rows: "\n".join(",".join(row) for row in rows)),
+    )
+)
+def test_any_csv_compares_or_exits_2_with_one_line(tmp_path, boards, text):
+    bad = tmp_path / "any.csv"
+    bad.write_text(text)
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()) as err,
+    ):
+        code = main(["compare", str(boards["base"]), str(bad)])
+    assert code in (0, 2)
+    if code == 2:
+        assert len(err.getvalue().strip().splitlines()) == 1
