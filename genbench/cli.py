@@ -20,6 +20,7 @@ from genbench.datasets import get_target
 from genbench.io import InputError, load_samples
 from genbench.metrics import oracle_scores, score
 from genbench.registry import UnknownNameError, metrics, models, targets
+from genbench.report import ReportError
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -123,6 +124,11 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help="keep the runs already in --out and do only the missing ones",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="skip the figures, animations and report.html at the end",
+    )
     parser.set_defaults(handler=run_run)
 
 
@@ -148,6 +154,7 @@ def run_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         out=args.out,
         resume=args.resume,
+        report=not args.no_report,
         quiet=args.quiet,
     )
     return EXIT_OK
@@ -226,10 +233,17 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- main
+def add_report(commands: argparse._SubParsersAction) -> None:
+    from genbench.report import add_report_command
+
+    add_report_command(commands)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_run,
     add_score,
     add_compare,
+    add_report,
     add_list,
 ]
 
@@ -253,7 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InputError, UsageError, UnknownNameError, ConfigError, CompareError) as error:
+    except (
+        InputError,
+        UsageError,
+        UnknownNameError,
+        ConfigError,
+        CompareError,
+        ReportError,
+    ) as error:
         return fail(f"genbench: error: {error}", EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         return fail("genbench: interrupted", 130)

@@ -46,6 +46,15 @@ PROVENANCE_COLUMNS = [
 ]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
 def run_columns() -> list[str]:
     return [
         *ID_COLUMNS,
@@ -66,6 +75,7 @@ def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes files private; results are not
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -33,6 +33,7 @@ def sweep(
     out: str | Path | None = None,
     resume: bool = False,
     quiet: bool = False,
+    report: bool = True,
 ) -> pd.DataFrame:
     """Run a preset's grid into ``out`` and return its leaderboard."""
     plan = narrow(
@@ -90,6 +91,16 @@ def sweep(
                 f"of {store.runs_csv}"
             )
         print(f"wrote {store.runs_csv} and {store.folder / 'leaderboard.csv'}")
+    if report:
+        from genbench.animation import default_animation_runs, record_animations
+        from genbench.report import build_report
+
+        chosen = [key for key in default_animation_runs(store.folder) if key in keys]
+        if chosen:
+            _say(quiet, f"recording {len(chosen)} training animations (GAN, latent 1 and 3)")
+            record_animations(store.folder, chosen, device=device)
+        build_report(store.folder)
+        _say(quiet, f"wrote {store.folder / 'report.html'} and {store.folder / 'report.md'}")
     return board
 
 

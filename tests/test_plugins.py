@@ -72,7 +72,7 @@ def test_run_picks_up_the_plugin(installed_plugin, tmp_path):
         steps = 4000
     """)
     )
-    board = sweep(str(preset), out=tmp_path / "out", quiet=True, workers=1)
+    board = sweep(str(preset), out=tmp_path / "out", quiet=True, workers=1, report=False)
     row = board.set_index("model").loc["mixture"]
     assert row["failed"] == 0
     assert row["mode_coverage_mean"] == 1.0  # eight components fit eight modes

@@ -41,7 +41,7 @@ def results_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     (root / "tiny.toml").write_text(TINY)
     folder = root / "out"
-    sweep(str(root / "tiny.toml"), out=folder, workers=1, quiet=True, device="cpu")
+    sweep(str(root / "tiny.toml"), out=folder, workers=1, quiet=True, device="cpu", report=False)
     record_animations(folder, default_animation_runs(folder)[:1], num_frames=5)
     written = build_report(folder)
     return folder, written

@@ -52,6 +52,7 @@ def genbench_run(preset, out, *extra):
         "--workers",
         "1",
         "--quiet",
+        "--no-report",
         *extra,
     ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

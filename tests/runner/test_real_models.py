@@ -26,6 +26,7 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
         "--out",
         str(out),
         "--quiet",
+        "--no-report",
     ]
     assert main(argv) == 0
     runs = pd.read_csv(out / "runs.csv")

@@ -41,7 +41,7 @@ def toy_sweep(tmp_path_factory, scaled_target_model):
     """The whole toy grid, run once for the tests that only read its output."""
     folder = tmp_path_factory.mktemp("toy")
     (folder / "toy.toml").write_text(TOY)
-    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True, workers=1)
+    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True, workers=1, report=False)
     return folder / "out", board
 
 
@@ -81,9 +81,11 @@ def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
 
 def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
+    sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
+    )
     first = pd.read_csv(out / "runs.csv")
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, seeds=1, resume=True)
+    sweep(str(toy_preset), out=out, quiet=True, workers=1, report=False, seeds=1, resume=True)
     both = pd.read_csv(out / "runs.csv")
     assert len(first) == 4 and len(both) == 8
     kept = both[both["dataset"] == "spiral"].reset_index(drop=True)
@@ -92,20 +94,27 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
 
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
+    sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
+    )
+    sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
+    )
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("out.previous-")]
     assert len(aside) == 1 and (aside[0] / "runs.csv").exists()
 
 
 def test_resume_refuses_a_different_configuration(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=1)
+    sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
+    )
     with pytest.raises(ConfigError, match="different configuration"):
         sweep(
             str(toy_preset),
             out=out,
             quiet=True,
+            report=False,
             workers=1,
             datasets=["spiral"],
             seeds=1,
@@ -121,7 +130,9 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     )
     toy_preset.write_text(text)
     out = tmp_path / "out"
-    board = sweep(str(toy_preset), out=out, quiet=True, workers=1, datasets=["spiral"], seeds=2)
+    board = sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=2
+    )
     runs = pd.read_csv(out / "runs.csv").set_index(["model", "latent_dim", "seed"])
     assert runs.loc[("bad", 1, 0), "status"] == "failed"
     assert "adapter broke" in runs.loc[("bad", 1, 0), "error"]
@@ -175,7 +186,7 @@ def test_malformed_preset_file(tmp_path, capsys):
 
 
 def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_preset):
-    options = dict(datasets=["spiral"], seeds=2, quiet=True)
+    options = dict(datasets=["spiral"], seeds=2, quiet=True, report=False)
     sweep(str(toy_preset), out=tmp_path / "one", workers=1, **options)
     sweep(str(toy_preset), out=tmp_path / "two", workers=2, **options)
     one, two = (pd.read_csv(tmp_path / name / "runs.csv") for name in ["one", "two"])
