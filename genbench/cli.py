@@ -166,7 +166,7 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
         "compare",
         help="compare two leaderboard CSVs",
         description="Say what got significantly better or worse between two leaderboards "
-        "(Welch's t-test over seeds, p < 0.05).",
+        "(Welch's t-test over seeds, Holm-adjusted p < 0.05).",
     )
     parser.add_argument("old", help="the reference leaderboard.csv")
     parser.add_argument("new", help="the leaderboard.csv to judge")

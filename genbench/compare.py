@@ -1,8 +1,12 @@
 """Compare two leaderboards: what got better or worse, and whether the change is significant.
 
-A change is significant when Welch's t-test on the two entries' seed statistics (mean, standard
-deviation and number of successful seeds, all in the leaderboard) gives p < ``ALPHA``. Better
-or worse is judged by each metric's distance to its ideal value (``Metric.improvement``).
+Each (entry, metric) is tested with Welch's t-test on the two entries' seed statistics (mean,
+standard deviation and number of successful seeds, all in the leaderboard). A leaderboard holds
+hundreds of such tests, so the p-values are adjusted with Holm's step-down method, and a change
+is significant when its adjusted p < ``ALPHA``: the chance of calling anything significant
+between two leaderboards of the same code stays below 5 %. Better or worse is judged by each
+metric's distance to its ideal value (``Metric.improvement``). An entry with more failed seeds
+than before, or with no successful seed where it had some, is a regression in itself.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ class Comparison:
         return self.changes[self.changes["significant"] & (self.changes["direction"] == "worse")]
 
 
+NUMERIC = ["latent_dim", "seeds", "failed"]  # besides every <metric>_mean and _std column
+
+
 def read_leaderboard(path: str | Path) -> pd.DataFrame:
     """A leaderboard CSV, or CompareError saying why it is not one."""
     path = Path(path)
@@ -52,6 +59,13 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
         )
     if not any(f"{name}_mean" in board.columns for name in metrics.available()):
         raise CompareError(f"{path}: no metric columns (expected e.g. w2_mean)")
+    for column in NUMERIC + [c for c in board.columns if c.endswith(("_mean", "_std"))]:
+        try:
+            board[column] = pd.to_numeric(board[column], errors="raise")
+        except (ValueError, TypeError):
+            raise CompareError(
+                f"{path}: column {column} holds values that are not numbers"
+            ) from None
     if board.duplicated(GROUP).any():
         raise CompareError(f"{path}: repeated (dataset, model, latent_dim) rows")
     return board
@@ -71,10 +85,14 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:
         raise CompareError("the two leaderboards have no (dataset, model, latent_dim) in common")
     rows = []
     for _, entry in both.iterrows():
-        for name in names:
-            rows.append(_change(entry, name))
+        rows.extend(_change(entry, name) for name in names)
+        rows.append(_failures(entry))
+    changes = pd.DataFrame(rows)
+    changes["p_adjusted"] = holm(changes["p_value"].to_numpy(dtype=float))
+    tested = np.isfinite(changes["p_adjusted"]) & (changes["p_adjusted"] < ALPHA)
+    changes["significant"] = changes["significant"] | (tested & (changes["direction"] != "same"))
     return Comparison(
-        changes=pd.DataFrame(rows),
+        changes=changes,
         only_old=merged.loc[merged["_merge"] == "left_only", GROUP].reset_index(drop=True),
         only_new=merged.loc[merged["_merge"] == "right_only", GROUP].reset_index(drop=True),
         warnings=_warnings(old, new),
@@ -99,7 +117,10 @@ def _change(entry: pd.Series, name: str) -> dict:
             )
     improvement = metric.improvement(old_mean, new_mean)
     direction = "better" if improvement > 0 else "worse" if improvement < 0 else "same"
-    if not np.isfinite(improvement):
+    lost = bool(np.isfinite(old_mean) and not np.isfinite(new_mean))  # no successful seed left
+    if lost:
+        direction = "worse"
+    elif not np.isfinite(improvement):
         direction = "n/a"
     return {
         **{column: entry[column] for column in GROUP},
@@ -109,8 +130,40 @@ def _change(entry: pd.Series, name: str) -> dict:
         "change": new_mean - old_mean,
         "direction": direction,
         "p_value": p_value,
-        "significant": bool(np.isfinite(p_value) and p_value < ALPHA and direction != "same"),
+        "significant": lost,  # tested ones are decided after Holm's adjustment
     }
+
+
+def _failures(entry: pd.Series) -> dict:
+    """More failed or diverged seeds than before is a regression whatever the metrics say."""
+    old, new = entry["failed_old"], entry["failed_new"]
+    direction = "worse" if new > old else "better" if new < old else "same"
+    return {
+        **{column: entry[column] for column in GROUP},
+        "metric": "failed",
+        "old": old,
+        "new": new,
+        "change": new - old,
+        "direction": direction,
+        "p_value": np.nan,
+        "significant": bool(new > old),
+    }
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values for multiple tests; NaN stays NaN.
+
+    >>> [round(float(p), 2) for p in holm(np.array([0.01, 0.04, 0.03, np.nan]))]
+    [0.03, 0.06, 0.06, nan]
+    """
+    adjusted = np.full_like(p_values, np.nan)
+    tested = np.flatnonzero(np.isfinite(p_values))
+    order = tested[np.argsort(p_values[tested], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
 
 
 def _warnings(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:

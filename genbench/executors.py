@@ -56,25 +56,31 @@ def execute_all(
 
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         min(workers, len(runs)), mp_context=context, initializer=_init_worker, initargs=(messages,)
-    ) as pool:
-        pending: dict[Future, int] = {
-            pool.submit(_execute_in_worker, index, spec, device, _model_class(spec)): index
-            for index, spec in enumerate(runs)
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                _drain(messages, runs, progress)
-                for future in done:
-                    pending.pop(future)
-                    yield future.result()
+    )
+    pending: dict[Future, int] = {
+        pool.submit(_execute_in_worker, index, spec, device, _model_class(spec)): index
+        for index, spec in enumerate(runs)
+    }
+    try:
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(messages, runs, progress)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            for future in done:
+                pending.pop(future)
+                yield future.result()
+        _drain(messages, runs, progress)
+    except BaseException:
+        # Interrupted or failed: every finished run is already saved by the caller, so stop the
+        # workers now instead of waiting for the runs in flight (minutes on the article preset).
+        workers_alive = list((pool._processes or {}).values())  # gone after shutdown()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers_alive:
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 @contextlib.contextmanager

@@ -75,8 +75,8 @@ def _load_csv(path: Path) -> np.ndarray:
         raise InputError(f"{path}: not a text file") from None
     except csv.Error as error:
         raise InputError(f"{path}: malformed CSV ({error})") from None
-    if lines and not _is_numeric(lines[0][1]):
-        lines = lines[1:]  # a header line
+    if lines and not any(_is_numeric([cell]) for cell in lines[0][1]):
+        lines = lines[1:]  # a header line: no cell of it is a number
     if not lines:
         raise InputError(f"{path}: no samples, only blank lines or a header")
     for number, row in lines:

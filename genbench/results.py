@@ -46,6 +46,9 @@ PROVENANCE_COLUMNS = [
 ]
 
 
+TEMPORARY_SUFFIX = ".genbench-tmp"  # marks atomic_write's files, so that only they are cleaned
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -69,7 +72,9 @@ def run_columns() -> list[str]:
 def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
     """Write ``path`` through ``write(handle)`` into a temporary file, then rename it in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -100,8 +105,9 @@ class ResultStore:
 
     def remove_leftovers(self) -> None:
         """Delete temporary files that a killed sweep left before renaming them into place."""
-        for leftover in self.folder.glob("**/.*.tmp"):
-            leftover.unlink(missing_ok=True)
+        for folder in [self.folder, self.records_folder, self.samples_folder]:
+            for leftover in folder.glob(f".*{TEMPORARY_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
 
     def has_results(self) -> bool:
         return self.runs_csv.exists() or any(self.records_folder.glob("*.json"))

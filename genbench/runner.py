@@ -55,6 +55,15 @@ def git_commit() -> str:
     """The commit of the genbench source tree, with '+dirty' for uncommitted changes, or ''."""
     source = Path(genbench.__file__).resolve().parent.parent
     try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        if not top or Path(top).resolve() != source:
+            return ""  # an installed copy inside some other repository: not genbench's commit
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
             cwd=source,
@@ -82,7 +91,7 @@ def check_runnable(spec: RunSpec) -> None:
     model_class = models.get(spec.model)
     try:
         build(model_class, spec, "cpu")
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # unknown names; values a model's checks refuse
         raise ConfigError(f"model {spec.entry!r}: bad hyperparameters ({error})") from None
 
 
@@ -164,6 +173,19 @@ def execute(
     return record, samples
 
 
+def check_resumable(
+    runs: Sequence[RunSpec], store: ResultStore, done: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Refuse to mix into ``store`` a run whose stored configuration differs from the plan's."""
+    done = store.records() if done is None else done
+    for spec in runs:
+        if spec.key in done and done[spec.key].get("config") != spec.config():
+            raise ConfigError(
+                f"{store.folder} holds run {spec.key} with a different configuration; "
+                "use another --out, or the same settings to resume"
+            )
+
+
 def run_grid(
     runs: Sequence[RunSpec],
     store: ResultStore,
@@ -177,12 +199,7 @@ def run_grid(
     from genbench.executors import execute_all
 
     done = store.records()
-    for spec in runs:
-        if spec.key in done and done[spec.key].get("config") != spec.config():
-            raise ConfigError(
-                f"{store.folder} holds run {spec.key} with a different configuration; "
-                "use another --out, or the same settings to resume"
-            )
+    check_resumable(runs, store, done)
     pending = [spec for spec in runs if spec.key not in done]
     environment = provenance(device)
     new_records = []

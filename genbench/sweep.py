@@ -14,7 +14,7 @@ from genbench.leaderboard import leaderboard
 from genbench.metrics import MIN_SAMPLES
 from genbench.registry import models, targets
 from genbench.results import ResultStore, atomic_write_text
-from genbench.runner import check_runnable, provenance, resolve_device, run_grid
+from genbench.runner import check_resumable, check_runnable, provenance, resolve_device, run_grid
 
 MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
 
@@ -60,6 +60,8 @@ def sweep(
         )
         store.folder.rename(aside)
         _say(quiet, f"{store.folder} held earlier results: moved them to {aside}")
+    if resume:
+        check_resumable(runs, store)  # before anything in the folder changes
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_leftovers()
     store.write_config({"preset": preset_to_dict(plan), "environment": provenance(device)})

@@ -67,11 +67,13 @@ def print_comparison(result: Comparison, show_all: bool = False) -> None:
         console.print("No significant change.")
     else:
         table = Table(
-            title="Changes" if show_all else "Significant changes (Welch t-test, p < 0.05)"
+            title="Changes"
+            if show_all
+            else "Significant changes (Welch t-test, Holm-adjusted p < 0.05)"
         )
         for column in ["dataset", "model", "latent", "metric", "old", "new", "change", "", "p"]:
             table.add_column(column)
-        for _, row in shown.sort_values(["direction", "p_value"]).iterrows():
+        for _, row in shown.sort_values(["direction", "p_adjusted"]).iterrows():
             colour = {"better": "green", "worse": "red"}.get(row["direction"], "")
             table.add_row(
                 row["dataset"],
@@ -82,7 +84,7 @@ def print_comparison(result: Comparison, show_all: bool = False) -> None:
                 f"{row['new']:.4g}",
                 f"{row['change']:+.3g}",
                 f"[{colour}]{row['direction']}[/]" if colour else row["direction"],
-                f"{row['p_value']:.3g}" if np.isfinite(row["p_value"]) else "n/a",
+                f"{row['p_adjusted']:.3g}" if np.isfinite(row["p_adjusted"]) else "n/a",
             )
         console.print(table)
     significant = changes[changes["significant"]]

@@ -160,3 +160,10 @@ def test_too_many_samples_are_refused_with_the_limit_named(tmp_path, capsys, mon
     np.save(tmp_path / "many.npy", np.zeros((1_001, 2)))
     assert main(["score", "--dataset", "spiral", str(tmp_path / "many.npy")]) == 2
     assert "at most 1,000 samples can be scored, got 1,001" in capsys.readouterr().err
+
+
+def test_a_bad_first_row_is_not_mistaken_for_a_header(tmp_path, capsys):
+    path = tmp_path / "bad_first.csv"
+    path.write_text("0.5,abc\n" + "1,2\n" * 150)
+    assert main(["score", "--dataset", "spiral", str(path)]) == 2
+    assert "line 1 is not two numbers" in capsys.readouterr().err

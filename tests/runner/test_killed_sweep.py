@@ -85,4 +85,4 @@ def test_resumed_sweep_after_random_kills_has_exactly_the_uninterrupted_rows(tmp
     whole = pd.read_csv(tmp_path / "whole" / "runs.csv")[RESULT_COLUMNS]
     resumed = pd.read_csv(out / "runs.csv")[RESULT_COLUMNS]
     pd.testing.assert_frame_equal(resumed, whole)  # same rows, none torn, none twice
-    assert not list(out.glob("**/.*.tmp"))  # no temporary file left behind
+    assert not list(out.glob("**/.*.genbench-tmp"))  # no temporary file left behind

@@ -199,3 +199,44 @@ def test_any_csv_compares_or_exits_2_with_one_line(tmp_path, boards, text):
     assert code in (0, 2)
     if code == 2:
         assert len(err.getvalue().strip().splitlines()) == 1
+
+
+def test_two_runs_of_the_same_code_raise_no_alarm(tmp_path):
+    # 40 entries × every metric drawn twice from the same distribution: hundreds of tests, of
+    # which ~5 % would pass p < 0.05 unadjusted; Holm's adjustment keeps them all quiet
+    rng = np.random.default_rng(0)
+    paths = []
+    for name in ["a", "b"]:
+        table = {("gan", k): list(1 + 0.1 * rng.standard_normal(3)) for k in range(40)}
+        paths.append(tmp_path / f"{name}.csv")
+        leaderboard(runs_table(table)).to_csv(paths[-1], index=False)
+    result = compare(read_leaderboard(paths[0]), read_leaderboard(paths[1]))
+    assert (result.changes["p_value"] < 0.05).sum() > 0  # unadjusted, some would fire
+    assert result.regressions.empty
+
+
+def test_an_entry_that_now_fails_on_every_seed_is_a_regression(boards, tmp_path, capsys):
+    board = pd.read_csv(boards["base"])
+    gan3 = (board["model"] == "gan") & (board["latent_dim"] == 3)
+    for column in [
+        c for c in board.columns if c.endswith(("_mean", "_std", "_ci_low", "_ci_high"))
+    ]:
+        board.loc[gan3, column] = np.nan
+    board.loc[gan3, "failed"] = 3
+    board.to_csv(tmp_path / "broken.csv", index=False)
+    assert (
+        main(["compare", str(boards["base"]), str(tmp_path / "broken.csv"), "--fail-on-regression"])
+        == 1
+    )
+    result = compare(read_leaderboard(boards["base"]), read_leaderboard(tmp_path / "broken.csv"))
+    assert set(result.regressions["metric"]) == set(metrics.available()) | {"failed"}
+
+
+@pytest.mark.parametrize("column", ["w2_mean", "seeds", "latent_dim"])
+def test_text_in_a_number_column_exits_2(boards, tmp_path, capsys, column):
+    board = pd.read_csv(boards["base"])
+    board[column] = board[column].astype(object)
+    board.loc[0, column] = "oops"
+    board.to_csv(tmp_path / "text.csv", index=False)
+    assert main(["compare", str(boards["base"]), str(tmp_path / "text.csv")]) == 2
+    assert f"column {column} holds values that are not numbers" in capsys.readouterr().err

@@ -204,3 +204,54 @@ def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_pre
         "negative_space",
     ]
     pd.testing.assert_frame_equal(one[columns], two[columns])
+
+
+def test_a_refused_resume_changes_nothing_in_the_folder(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    sweep(
+        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
+    )
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError):
+        sweep(
+            str(toy_preset),
+            out=out,
+            quiet=True,
+            workers=1,
+            report=False,
+            datasets=["spiral"],
+            seeds=1,
+            steps=9,
+            resume=True,
+        )
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_bad_hyperparameter_value_exits_2(tmp_path, capsys):
+    preset = tmp_path / "value.toml"
+    preset.write_text(
+        'name = "v"\ndatasets = ["spiral"]\nseeds = 1\nnum_samples = 200\n'
+        "[models.gan]\nlatent_dims = [1]\nsteps = 5\nparams = { batch_size = 63 }\n"
+    )
+    assert main(["run", "--preset", str(preset), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "model 'gan': bad hyperparameters" in capsys.readouterr().err
+
+
+def test_leftover_cleaning_touches_only_genbench_temporaries(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    (out / "records").mkdir(parents=True)
+    mine = out / "records" / ".a.json.x1.genbench-tmp"
+    theirs = out / ".notes.tmp"
+    mine.write_text("half a record")
+    theirs.write_text("a user's file")
+    sweep(
+        str(toy_preset),
+        out=out,
+        quiet=True,
+        workers=1,
+        report=False,
+        datasets=["spiral"],
+        seeds=1,
+        resume=True,
+    )
+    assert not mine.exists() and theirs.exists()
