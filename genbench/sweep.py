@@ -12,6 +12,7 @@ from genbench.config import ConfigError, Preset, expand, load_preset, narrow, pr
 from genbench.executors import default_workers
 from genbench.leaderboard import leaderboard
 from genbench.metrics import MIN_SAMPLES
+from genbench.metrics.score import MAX_SAMPLES
 from genbench.registry import models, targets
 from genbench.results import ResultStore, atomic_write_text
 from genbench.runner import check_resumable, check_runnable, provenance, resolve_device, run_grid
@@ -126,6 +127,11 @@ def validate(plan: Preset) -> None:
         raise ConfigError("seeds must be at least 1")
     if plan.num_samples < MIN_SAMPLES:
         raise ConfigError(f"num_samples must be at least {MIN_SAMPLES}, got {plan.num_samples}")
+    if plan.num_samples > MAX_SAMPLES:
+        raise ConfigError(
+            f"num_samples can be at most {MAX_SAMPLES:,} (the scoring limit), "
+            f"got {plan.num_samples:,}"
+        )
 
 
 def _say(quiet: bool, message: str) -> None:

@@ -151,6 +151,8 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
         (["--datasets", "moons"], "dataset 'moons' is not in preset 'quick'"),
         (["--device", "tpu"], "unknown device 'tpu'"),
         (["--num-samples", "5"], "num_samples must be at least 100"),
+        (["--num-samples", "2000000000"], "num_samples can be at most 10,000,000"),
+        (["--seeds", "100000"], "at most 100,000 are allowed"),
     ],
 )
 def test_bad_run_options_get_one_line_and_exit_2(tmp_path, capsys, argv, message):
