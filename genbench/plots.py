@@ -101,11 +101,9 @@ def save_png(figure: Figure, path: str | Path) -> Path:
 
 
 def write_file(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file renamed into place, readable by all
-    like any other output file (the temporary file is created private)."""
+    """Write ``data`` to ``path`` through a temporary file renamed into place."""
     path = Path(path)
     atomic_write(path, lambda stream: stream.write(data))
-    path.chmod(0o644)
     return path
 
 

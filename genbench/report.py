@@ -707,8 +707,6 @@ def build_report(folder: str | Path) -> list[Path]:
     markdown_path = results.folder / "report.md"
     atomic_write_text(html_path, render_html(results, figures, gifs, machine_rows))
     atomic_write_text(markdown_path, render_markdown(results, figures, gifs, machine_rows))
-    for path in (html_path, markdown_path):
-        path.chmod(0o644)
     return [*figures.values(), html_path, markdown_path]
 
 

@@ -14,7 +14,7 @@ from genbench.leaderboard import leaderboard
 from genbench.metrics import MIN_SAMPLES
 from genbench.metrics.score import MAX_SAMPLES
 from genbench.registry import models, targets
-from genbench.results import ResultStore, atomic_write_text
+from genbench.results import ResultStore, atomic_write_text, records_to_frame
 from genbench.runner import check_resumable, check_runnable, provenance, resolve_device, run_grid
 
 MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
@@ -67,7 +67,8 @@ def sweep(
     store.remove_leftovers()
     store.write_config({"preset": preset_to_dict(plan), "environment": provenance(device)})
 
-    todo = len([s for s in runs if s.key not in store.records()])
+    done = store.records().keys()
+    todo = sum(spec.key not in done for spec in runs)
     _say(
         quiet,
         f"genbench run: preset {plan.name}, {len(runs)} runs ({todo} to do) on {device}, "
@@ -76,11 +77,10 @@ def sweep(
     workers = workers or default_workers(device)
     run_grid(runs, store, device, preset=plan.name, workers=workers, show_progress=not quiet)
 
-    frame = store.write_runs_csv()
+    store.write_runs_csv()  # every run in the folder, earlier sweeps' included
     keys = {spec.key for spec in runs}
-    frame = frame[
-        [f"{r.dataset}__{r.model}__z{r.latent_dim}__s{r.seed}" in keys for r in frame.itertuples()]
-    ]
+    records = store.records()
+    frame = records_to_frame(records[key] for key in keys if key in records)  # this grid only
     board = leaderboard(frame)
     atomic_write_text(store.folder / "leaderboard.csv", board.to_csv(index=False))
     if not quiet:
