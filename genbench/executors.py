@@ -22,8 +22,8 @@ from genbench.config import RunSpec
 
 
 class Progress(Protocol):
-    def start(self, index: int, spec: RunSpec) -> None: ...
-    def step(self, index: int, steps_done: int) -> None: ...
+    def start(self, group: Sequence[int]) -> None: ...
+    def step(self, group: Sequence[int], steps_done: int) -> None: ...
 
 
 Result = tuple[int, dict[str, Any], np.ndarray | None]  # (run index, record, samples)
@@ -41,36 +41,52 @@ def default_workers(device: str) -> int:
 def execute_all(
     runs: Sequence[RunSpec], device: str, workers: int, progress: Progress
 ) -> Iterator[Result]:
-    """Execute ``runs``, yielding each result as it completes (not necessarily in order)."""
-    from genbench.runner import execute
+    """Execute ``runs``, yielding each result as it completes (not necessarily in order).
 
-    if workers <= 1 or len(runs) <= 1:
+    Runs that train together (``genbench.runner.group_runs``) are one task; the longest tasks
+    start first, so that the last one to finish is short.
+    """
+    from genbench.runner import execute_group, group_runs
+
+    groups = sorted(group_runs(runs), key=lambda group: -runs[group[0]].steps * len(group))
+    if workers <= 1 or len(groups) <= 1:
         with single_threaded():
-            for index, spec in enumerate(runs):
-                progress.start(index, spec)
-                record, samples = execute(
-                    spec, device, on_step=lambda steps, i=index: progress.step(i, steps)
+            for group in groups:
+                progress.start(group)
+                results = execute_group(
+                    [runs[index] for index in group],
+                    device,
+                    on_step=lambda steps, group=group: progress.step(group, steps),
                 )
-                yield index, record, samples
+                for index, (record, samples) in zip(group, results, strict=True):
+                    yield index, record, samples
         return
 
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     pool = ProcessPoolExecutor(
-        min(workers, len(runs)), mp_context=context, initializer=_init_worker, initargs=(messages,)
+        min(workers, len(groups)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(messages,),
     )
-    pending: dict[Future, int] = {
-        pool.submit(_execute_in_worker, index, spec, device, _model_class(spec)): index
-        for index, spec in enumerate(runs)
+    pending: set[Future] = {
+        pool.submit(
+            _execute_in_worker,
+            group,
+            [runs[index] for index in group],
+            device,
+            _model_class(runs[group[0]]),
+        )
+        for group in groups
     }
     try:
         while pending:
-            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            _drain(messages, runs, progress)
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(messages, progress)
             for future in done:
-                pending.pop(future)
-                yield future.result()
-        _drain(messages, runs, progress)
+                yield from future.result()
+        _drain(messages, progress)
     except BaseException:
         # Interrupted or failed: every finished run is already saved by the caller, so stop the
         # workers now instead of waiting for the runs in flight (minutes on the article preset).
@@ -120,26 +136,30 @@ def _model_class(spec: RunSpec) -> type | None:
     return None if spec.model == ORACLE else models.get(spec.model)
 
 
-def _execute_in_worker(index: int, spec: RunSpec, device: str, model_class: type | None) -> Result:
-    from genbench.runner import execute
+def _execute_in_worker(
+    group: list[int], specs: list[RunSpec], device: str, model_class: type | None
+) -> list[Result]:
+    from genbench.runner import execute_group
 
-    _messages.put(("start", index, 0))
-    record, samples = execute(
-        spec,
+    _messages.put(("start", group, 0))
+    results = execute_group(
+        specs,
         device,
         model_class=model_class,
-        on_step=lambda steps: _messages.put(("step", index, steps)),
+        on_step=lambda steps: _messages.put(("step", group, steps)),
     )
-    return index, record, samples
+    return [
+        (index, record, samples) for index, (record, samples) in zip(group, results, strict=True)
+    ]
 
 
-def _drain(messages: Any, runs: Sequence[RunSpec], progress: Progress) -> None:
+def _drain(messages: Any, progress: Progress) -> None:
     while True:
         try:
-            kind, index, steps = messages.get_nowait()
+            kind, group, steps = messages.get_nowait()
         except queue.Empty:
             return
         if kind == "start":
-            progress.start(index, runs[index])
+            progress.start(group)
         else:
-            progress.step(index, steps)
+            progress.step(group, steps)

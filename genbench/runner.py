@@ -6,6 +6,7 @@ are not finite is ``diverged``. Either way its metrics stay empty and the sweep 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -107,19 +108,33 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def execute(
-    spec: RunSpec,
-    device: str,
-    on_step: Callable[[int], None] | None = None,
-    model_class: type | None = None,
-) -> tuple[dict[str, Any], np.ndarray | None]:
-    """Run one cell of the grid; returns its record and its samples (None if it failed).
+def group_key(spec: RunSpec) -> str | None:
+    """Runs with the same key train together (``fit_many``); None for a run trained alone.
 
-    ``model_class`` defaults to the registry's entry for ``spec.model``; worker processes are
-    handed the class itself, so that models registered only in the parent process work too.
+    A group holds every run of one entry and latent size in the grid (all its targets and
+    seeds), whatever is pending or how many workers there are: what a run computes never
+    depends on which other runs are in flight. Families that cannot stack train alone.
     """
-    target = get_target(spec.dataset)
-    record: dict[str, Any] = {
+    if spec.model == ORACLE or not models.get(spec.model).fits_many:
+        return None
+    return json.dumps([spec.entry, spec.latent_dim, spec.steps, dict(spec.params)], sort_keys=True)
+
+
+def group_runs(runs: Sequence[RunSpec]) -> list[list[int]]:
+    """Indices of ``runs`` in training groups (see ``group_key``), in the grid's order."""
+    groups: dict[str, list[int]] = {}
+    alone = []
+    for index, spec in enumerate(runs):
+        key = group_key(spec)
+        if key is None:
+            alone.append([index])
+        else:
+            groups.setdefault(key, []).append(index)
+    return sorted([*groups.values(), *alone], key=lambda group: group[0])
+
+
+def new_record(spec: RunSpec, target_fingerprint: str) -> dict[str, Any]:
+    return {
         "dataset": spec.dataset,
         "model": spec.entry,
         "latent_dim": spec.latent_dim,
@@ -128,34 +143,130 @@ def execute(
         "error": "",
         **dict.fromkeys(metrics.available(), float("nan")),
         "train_seconds": 0.0,
+        "trained_together": 1,
         "sample_seconds": float("nan"),
         "samples_per_second": float("nan"),
         "steps": spec.steps,
         "num_samples": spec.num_samples,
-        "target_fingerprint": target.fingerprint,
+        "target_fingerprint": target_fingerprint,
         "config": spec.config(),
     }
-    samples = None
-    try:
-        if spec.model == ORACLE:
+
+
+def execute(
+    spec: RunSpec,
+    device: str,
+    on_step: Callable[[int], None] | None = None,
+    model_class: type | None = None,
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """Run one cell of the grid; returns its record and its samples (None if it failed)."""
+    return execute_group([spec], device, on_step, model_class)[0]
+
+
+def execute_group(
+    specs: Sequence[RunSpec],
+    device: str,
+    on_step: Callable[[int], None] | None = None,
+    model_class: type | None = None,
+) -> list[tuple[dict[str, Any], np.ndarray | None]]:
+    """Run cells of the grid that share an adapter and hyperparameters: train them together
+    with ``fit_many``, then sample and score each; one (record, samples) per spec.
+
+    ``model_class`` defaults to the registry's entry for the specs' model; worker processes are
+    handed the class itself, so that models registered only in the parent process work too.
+    If training the group raises, each run is retried alone, so one broken run cannot take the
+    others down with it.
+    """
+    targets = [get_target(spec.dataset) for spec in specs]
+    records = [
+        new_record(spec, target.fingerprint) for spec, target in zip(specs, targets, strict=True)
+    ]
+    if specs[0].model == ORACLE:
+        return [
+            _sample_oracle(spec, target, record)
+            for spec, target, record in zip(specs, targets, records, strict=True)
+        ]
+    model_class = model_class or models.get(specs[0].model)
+    progress = (lambda step, loss: on_step(step)) if on_step else None
+    trained: list[Any] = [None] * len(specs)
+    errors: list[str] = [""] * len(specs)
+    if len(specs) > 1:
+        try:
             start = time.perf_counter()
-            samples = target.sample(spec.num_samples, derive_seed(spec.seed, "oracle"))
-            record["sample_seconds"] = time.perf_counter() - start
-        else:
-            model = build(model_class or models.get(spec.model), spec, device)
-            start = time.perf_counter()
-            model.fit(
-                target,
-                spec.steps,
-                spec.seed,
-                progress=(lambda step, loss: on_step(step)) if on_step else None,
+            trained = model_class.fit_many(
+                [build(model_class, spec, device) for spec in specs],
+                targets,
+                specs[0].steps,
+                [spec.seed for spec in specs],
+                progress,
             )
             synchronize(device)
-            record["train_seconds"] = time.perf_counter() - start
+            for record in records:
+                record["train_seconds"] = (time.perf_counter() - start) / len(specs)
+                record["trained_together"] = len(specs)
+        except KeyboardInterrupt:
+            raise
+        except Exception:  # retried one by one below, where the failing run is pinned down
+            trained = [None] * len(specs)
+    for index, spec in enumerate(specs):
+        if trained[index] is not None:
+            continue
+        try:
+            model = build(model_class, spec, device)
             start = time.perf_counter()
-            samples = model.sample(spec.num_samples, derive_seed(spec.seed, "sample"))
+            trained[index] = model.fit(targets[index], spec.steps, spec.seed, progress)
             synchronize(device)
-            record["sample_seconds"] = time.perf_counter() - start
+            records[index]["train_seconds"] = time.perf_counter() - start
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # a broken adapter must not end the sweep
+            errors[index] = describe(error)
+    results = []
+    for spec, target, record, model, error in zip(
+        specs, targets, records, trained, errors, strict=True
+    ):
+        if error:
+            record.update(status=FAILED, error=error)
+            results.append((record, None))
+        else:
+            results.append(_sample_and_score(spec, target, record, model, device))
+    return results
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
+
+
+def _sample_oracle(
+    spec: RunSpec, target: Any, record: dict[str, Any]
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    start = time.perf_counter()
+    samples = target.sample(spec.num_samples, derive_seed(spec.seed, "oracle"))
+    record["sample_seconds"] = time.perf_counter() - start
+    return _score(spec, target, record, samples)
+
+
+def _sample_and_score(
+    spec: RunSpec, target: Any, record: dict[str, Any], model: Any, device: str
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    try:
+        start = time.perf_counter()
+        samples = model.sample(spec.num_samples, derive_seed(spec.seed, "sample"))
+        synchronize(device)
+        record["sample_seconds"] = time.perf_counter() - start
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:
+        record.update(status=FAILED, error=describe(error))
+        return record, None
+    return _score(spec, target, record, samples)
+
+
+def _score(
+    spec: RunSpec, target: Any, record: dict[str, Any], samples: Any
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """Score ``samples`` into ``record``: ``diverged`` if any is not finite."""
+    try:
         record["samples_per_second"] = spec.num_samples / max(record["sample_seconds"], 1e-9)
         samples = np.asarray(samples)
         finite = np.isfinite(samples).all(axis=1)
@@ -166,10 +277,9 @@ def execute(
             record.update(score(target, samples, seed=spec.seed))
     except KeyboardInterrupt:
         raise
-    except Exception as error:  # a broken adapter must not end the sweep
-        record["status"] = FAILED
-        record["error"] = f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
-        samples = None
+    except Exception as error:  # a wrong shape or dtype from an adapter
+        record.update(status=FAILED, error=describe(error))
+        return record, None
     return record, samples
 
 
@@ -225,7 +335,8 @@ class SweepProgress:
         self.enabled = enabled and len(runs) > 0
         # A run's work is its steps plus a fixed share for sampling and scoring.
         self.weights = [spec.steps + 200 for spec in runs]
-        self.active: dict[int, Any] = {}  # run index → its bar
+        self.active: dict[int, Any] = {}  # run index → its bar (one per training group)
+        self.groups: dict[Any, int] = {}  # bar → runs of its group not finished yet
         self.steps_done: dict[int, int] = {}
         self.finished = 0
         self.failures = 0
@@ -262,20 +373,34 @@ class SweepProgress:
         failed = f", {self.failures} failed" if self.failures else ""
         return f"sweep: {self.finished}/{len(self.runs)} runs done{failed}"
 
-    def start(self, index: int, spec: RunSpec) -> None:
+    def start(self, group: Sequence[int]) -> None:
+        """Show a bar for runs that train together; its steps are each run's steps."""
         if not self.enabled:
             return
-        what = "oracle" if spec.model == ORACLE else f"{spec.entry} z={spec.latent_dim}"
-        label = f"  {what} · {spec.dataset} · seed {spec.seed}"
-        self.active[index] = self.display.add_task(label, total=max(spec.steps, 1))
-        self.steps_done[index] = 0
+        specs = [self.runs[index] for index in group]
+        first = specs[0]
+        what = "oracle" if first.model == ORACLE else f"{first.entry} z={first.latent_dim}"
+        datasets = sorted({spec.dataset for spec in specs})
+        seeds = sorted({spec.seed for spec in specs})
+        where = datasets[0] if len(datasets) == 1 else f"{len(datasets)} targets"
+        which = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds"
+        together = f" ({len(specs)} models at once)" if len(specs) > 1 else ""
+        bar = self.display.add_task(
+            f"  {what} · {where} · {which}{together}", total=first.steps or 1
+        )
+        for index in group:
+            self.active[index] = bar
+            self.steps_done[index] = 0
+        self.groups[bar] = len(group)
 
-    def step(self, index: int, steps_done: int) -> None:
-        if not self.enabled or index not in self.active:
+    def step(self, group: Sequence[int], steps_done: int) -> None:
+        if not self.enabled or group[0] not in self.active:
             return
-        advance = steps_done - self.steps_done[index]
-        self.steps_done[index] = steps_done
-        self.display.update(self.active[index], completed=steps_done)
+        advance = 0
+        for index in group:
+            advance += steps_done - self.steps_done[index]
+            self.steps_done[index] = steps_done
+        self.display.update(self.active[group[0]], completed=steps_done)
         self.display.update(self.sweep, advance=advance)
 
     def finish(self, index: int, record: dict[str, Any]) -> None:
@@ -285,5 +410,8 @@ class SweepProgress:
         self.failures += record["status"] != OK
         remaining = self.weights[index] - self.steps_done.pop(index, 0)
         if index in self.active:
-            self.display.remove_task(self.active.pop(index))
+            bar = self.active.pop(index)
+            self.groups[bar] -= 1
+            if not self.groups[bar]:  # the group's last run
+                self.display.remove_task(bar)
         self.display.update(self.sweep, advance=remaining, description=self._sweep_label())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,6 +62,28 @@ class GenerativeModel(ABC):
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """log q(x) for ``x`` (n, 2), (n,); exact, or a lower bound if ``log_prob_is_bound``."""
         raise NotImplementedError(f"{self.name} has no log-likelihood (has_log_prob is False)")
+
+    # Whether ``fit_many`` trains the models together (faster) rather than one after another.
+    fits_many: ClassVar[bool] = False
+
+    @classmethod
+    def fit_many(
+        cls,
+        models: Sequence[GenerativeModel],
+        targets: Sequence[Target],
+        steps: int,
+        seeds: Sequence[int],
+        progress: ProgressCallback | None = None,
+    ) -> list[GenerativeModel]:
+        """Train each of ``models`` on its target with its seed; returns them.
+
+        This default fits them one after another. Families whose step can run many copies at
+        once (the built-in ones) override it and set ``fits_many``; the runner then trains a
+        grid's runs of one entry and latent size together.
+        """
+        for model, target, seed in zip(models, targets, seeds, strict=True):
+            model.fit(target, steps, seed, progress)
+        return list(models)
 
     # ------------------------------------------------------------------ persistence
     # Torch models override both so that ``save``/``load`` round-trip; a model without torch

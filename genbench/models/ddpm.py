@@ -16,15 +16,15 @@ The latent size is forced to 2: x_T lives in the data space.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from genbench.datasets.base import Target
-from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     check_fitted,
@@ -33,8 +33,8 @@ from genbench.models.nn import (
     progress_due,
     sample_in_chunks,
     seeded_init,
-    target_batches,
 )
+from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -52,10 +52,11 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0
 
 @models.register("ddpm")
 @dataclass(eq=False)
-class DDPM(GenerativeModel):
+class DDPM(StackableModel):
     """x_0 by reversing a T-step Gaussian diffusion with an ε-predicting MLP."""
 
     name = "ddpm"
+    stacked_modules = ("network",)
     fixed_latent_dim = 2
 
     latent_dim: int = 2  # ignored: x_T lives in the data space
@@ -94,31 +95,40 @@ class DDPM(GenerativeModel):
         check_fitted(self, "network_")
         return {"network": self.network_}
 
-    def _predict_noise(self, x_t: torch.Tensor, t: torch.Tensor | int) -> torch.Tensor:
-        """ε_θ(x_t, t) for ``x_t`` (n, 2) and steps ``t``, (n,) or one for all; (n, 2)."""
-        embedding = self.time_embeddings[t].expand(len(x_t), -1)  # (n, e)
-        return self.network_(torch.cat([x_t, embedding], dim=-1))
+    def _predict_noise(
+        self, x_t: torch.Tensor, t: torch.Tensor | int, network: nn.Module | None = None
+    ) -> torch.Tensor:
+        """ε_θ(x_t, t) for ``x_t`` (..., 2) and steps ``t``, (...) or one for all; (..., 2)."""
+        embedding = self.time_embeddings[t].expand(*x_t.shape[:-1], -1)  # (..., e)
+        return (network or self.network_)(torch.cat([x_t, embedding], dim=-1))
 
-    def fit(
-        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
-    ) -> DDPM:
-        self._build(seed)
-        optimizer = adam(self.network_.parameters(), lr=self.lr)
-        noise = generator(derive_seed(seed, "noise"), self.device)
+    def _train(
+        self,
+        networks: dict[str, nn.Module],
+        models: Sequence[DDPM],
+        targets: Sequence[Target],
+        seeds: Sequence[int],
+        steps: int,
+        progress: ProgressCallback | None,
+        single: bool,
+    ) -> None:
+        network = networks["network"]
+        optimizer = adam(network.parameters(), lr=self.lr, fused=single)
+        noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
         alpha_bars = self.alpha_bars.float()
-        batches = target_batches(target, self.batch_size, steps, seed, self.device)
-        for step, x_0 in enumerate(batches, start=1):  # x_0: (batch, 2)
-            t = torch.randint(self.num_timesteps, (len(x_0),), generator=noise, device=self.device)
-            eps = torch.randn(x_0.shape, generator=noise, device=self.device)
-            alpha_bar = alpha_bars[t, None]  # (batch, 1)
+        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
+        for step, x_0 in enumerate(batches, start=1):  # x_0: ([M,] batch, 2)
+            t = noise.randint(self.num_timesteps, self.batch_size)  # ([M,] batch)
+            eps = noise.randn(self.batch_size, 2)
+            alpha_bar = alpha_bars[t][..., None]  # ([M,] batch, 1)
             x_t = alpha_bar.sqrt() * x_0 + (1 - alpha_bar).sqrt() * eps
-            loss = F.mse_loss(self._predict_noise(x_t, t), eps)
+            error = (self._predict_noise(x_t, t, network) - eps) ** 2
+            loss = model_means(error, single).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if progress is not None and progress_due(step, steps):
-                progress(step, loss.item())
-        return self
+                progress(step, loss.item() / len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

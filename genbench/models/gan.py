@@ -7,6 +7,7 @@ the article's protocol exactly; a preset may shrink widths and steps but keeps t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.datasets.base import Target
-from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     check_fitted,
@@ -25,8 +26,8 @@ from genbench.models.nn import (
     progress_due,
     sample_in_chunks,
     seeded_init,
-    target_batches,
 )
+from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -52,9 +53,14 @@ class LatentPrior(nn.Module):
         return draw(shape, generator=rng, device=self.uniform.device)
 
 
+def bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of each logit against its 0/1 label, unreduced."""
+    return F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
+
+
 @models.register("gan")
 @dataclass(eq=False)
-class GAN(GenerativeModel):
+class GAN(StackableModel):
     """x = G(z), z ~ p(z); G and D trained by the non-saturating GAN game.
 
     Each step: D takes one Adam step on BCE(D(x), 1) + BCE(D(G(z)), 0) over ``batch_size / 2``
@@ -63,6 +69,7 @@ class GAN(GenerativeModel):
     """
 
     name = "gan"
+    stacked_modules = ("generator", "discriminator")
 
     latent_dim: int = 2  # k, size of the latent space (the article sweeps 1, 2, 3, 10, 100)
     device: str = "cpu"  # torch device to train and sample on
@@ -107,42 +114,53 @@ class GAN(GenerativeModel):
             "prior": self.prior_,
         }
 
-    def fit(
-        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
-    ) -> GAN:
+    def _prepare(self, target: Target, seed: int) -> None:
         self._build(seed)
         if self.prior == "auto":  # the article's rule: uniform noise for the Gaussian only
             self.prior_.uniform.fill_(target.name == "gaussian")
-        G, D = self.generator_, self.discriminator_
+
+    def _train(
+        self,
+        networks: dict[str, nn.Module],
+        models: Sequence[GAN],
+        targets: Sequence[Target],
+        seeds: Sequence[int],
+        steps: int,
+        progress: ProgressCallback | None,
+        single: bool,
+    ) -> None:
+        G, D = networks["generator"], networks["discriminator"]
         betas = (self.adam_beta1, self.adam_beta2)
-        optimizer_g = adam(G.parameters(), lr=self.generator_lr, betas=betas)
-        optimizer_d = adam(D.parameters(), lr=self.discriminator_lr, betas=betas)
-        noise = generator(derive_seed(seed, "noise"), self.device)
+        optimizer_g = adam(G.parameters(), lr=self.generator_lr, betas=betas, fused=single)
+        optimizer_d = adam(D.parameters(), lr=self.discriminator_lr, betas=betas, fused=single)
+        noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
+
+        def latents(count: int) -> torch.Tensor:  # (count, k) per model, from its own prior
+            return noise.draw(lambda m, rng: models[m].prior_.sample(count, rng))
+
         half = self.batch_size // 2
         ones = torch.ones(self.batch_size, 1, device=self.device)
         labels = torch.cat([ones[:half], torch.zeros(half, 1, device=self.device)])  # real, fake
-
-        batches = target_batches(target, half, steps, seed, self.device)
-        for step, real in enumerate(batches, start=1):  # real: (batch/2, 2)
+        batches = stacked_batches(targets, half, steps, seeds, self.device, single)
+        for step, real in enumerate(batches, start=1):  # real: ([M,] batch/2, 2)
             with torch.no_grad():
-                fake = G(self.prior_.sample(half, noise))  # (batch/2, 2)
-            logits = D(torch.cat([real, fake]))  # (batch, 1)
-            loss_d = F.binary_cross_entropy_with_logits(logits, labels)
+                fake = G(latents(half))  # ([M,] batch/2, 2)
+            logits = D(torch.cat([real, fake], dim=-2))  # ([M,] batch, 1)
+            loss_d = model_means(bce(logits, labels.expand_as(logits)), single).sum()
             optimizer_d.zero_grad(set_to_none=True)
             loss_d.backward()
             optimizer_d.step()
 
             D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
-            logits = D(G(self.prior_.sample(self.batch_size, noise)))  # (batch, 1)
-            loss_g = F.binary_cross_entropy_with_logits(logits, ones)  # non-saturating
+            logits = D(G(latents(self.batch_size)))  # ([M,] batch, 1)
+            loss_g = model_means(bce(logits, ones.expand_as(logits)), single).sum()
             optimizer_g.zero_grad(set_to_none=True)
-            loss_g.backward()
+            loss_g.backward()  # non-saturating: G maximises log D(G(z))
             optimizer_g.step()
             D.requires_grad_(True)
 
             if progress is not None and progress_due(step, steps):
-                progress(step, loss_d.item())
-        return self
+                progress(step, loss_d.item() / len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

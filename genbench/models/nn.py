@@ -68,15 +68,24 @@ def zero_last_(network: nn.Sequential) -> nn.Sequential:
 
 
 def adam(
-    parameters: Iterable[nn.Parameter], lr: float, betas: tuple[float, float] = (0.9, 0.999)
+    parameters: Iterable[nn.Parameter],
+    lr: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+    fused: bool = True,
 ) -> torch.optim.Adam:
-    """Adam with the fused kernel where torch has one: one pass over all parameters per step,
-    which makes the steps of these small networks about 25 % faster on the CPU. torch gained the
-    CPU kernel in 2.4; older releases (genbench supports >= 2.2) use the default loop."""
+    """Adam, with the fused kernel where torch has one unless ``fused=False``.
+
+    The fused kernel makes one pass over all parameters per step, which makes the steps of
+    these small networks about 25 % faster on the CPU; torch gained the CPU kernel in 2.4,
+    older releases (genbench supports >= 2.2) use the default loop. Stacked models
+    (``genbench.models.stack``) use the default: the fused CPU kernel rounds an element
+    differently depending on where it falls in the tensor, so a model's result would depend on
+    which other models share its stack.
+    """
     params = list(parameters)
     on_cpu = all(p.device.type == "cpu" for p in params)
-    fused = not on_cpu or FUSED_ADAM_ON_CPU
-    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused)
+    fused = fused and (not on_cpu or FUSED_ADAM_ON_CPU)
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)
 
 
 # torch >= 2.4 ships a fused Adam for the CPU

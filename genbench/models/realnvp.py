@@ -15,6 +15,7 @@ and sampling runs the layers backwards from z ~ N(0, I₂). The latent size is f
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 from torch import nn
 
 from genbench.datasets.base import Target
-from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     as_batch,
@@ -32,9 +33,9 @@ from genbench.models.nn import (
     progress_due,
     sample_in_chunks,
     seeded_init,
-    target_batches,
     zero_last_,
 )
+from genbench.models.stack import StackableModel, model_means, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -43,10 +44,11 @@ LOG_2PI = math.log(2 * math.pi)
 
 @models.register("realnvp")
 @dataclass(eq=False)
-class RealNVP(GenerativeModel):
+class RealNVP(StackableModel):
     """x = f⁻¹(z), z ~ N(0, I₂); f a stack of affine couplings trained by maximum likelihood."""
 
     name = "realnvp"
+    stacked_modules = ("couplings",)
     has_log_prob = True
     fixed_latent_dim = 2
 
@@ -72,18 +74,23 @@ class RealNVP(GenerativeModel):
         check_fitted(self, "couplings_")
         return {"couplings": self.couplings_}
 
-    def _scale_shift(self, layer: int, x_a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log-scale s and shift t of coupling ``layer`` given the kept coordinate, (n,) each."""
-        raw_scale, shift = self.couplings_[layer](x_a[:, None]).unbind(-1)
+    def _scale_shift(
+        self, couplings: nn.Module, layer: int, x_a: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-scale s and shift t of coupling ``layer`` given the kept coordinate, (...,) each."""
+        raw_scale, shift = couplings[layer](x_a[..., None]).unbind(-1)
         return self.max_log_scale * torch.tanh(raw_scale / self.max_log_scale), shift
 
-    def to_latent(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """z = f(x) and log |det ∂f/∂x| for ``x`` (n, 2); (n, 2) and (n,)."""
+    def to_latent(
+        self, x: torch.Tensor, couplings: nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """z = f(x) and log |det ∂f/∂x| for ``x`` (..., 2); (..., 2) and (...,)."""
+        couplings = couplings or self.couplings_
         columns = list(x.unbind(-1))
-        log_det = torch.zeros(len(x), device=x.device)
+        log_det = torch.zeros(x.shape[:-1], device=x.device)
         for layer in range(self.num_couplings):
             a, b = layer % 2, 1 - layer % 2  # kept and moved coordinate
-            log_scale, shift = self._scale_shift(layer, columns[a])
+            log_scale, shift = self._scale_shift(couplings, layer, columns[a])
             columns[b] = columns[b] * torch.exp(log_scale) + shift
             log_det = log_det + log_scale
         return torch.stack(columns, -1), log_det
@@ -93,28 +100,35 @@ class RealNVP(GenerativeModel):
         columns = list(z.unbind(-1))
         for layer in reversed(range(self.num_couplings)):
             a, b = layer % 2, 1 - layer % 2
-            log_scale, shift = self._scale_shift(layer, columns[a])
+            log_scale, shift = self._scale_shift(self.couplings_, layer, columns[a])
             columns[b] = (columns[b] - shift) * torch.exp(-log_scale)
         return torch.stack(columns, -1)
 
-    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        z, log_det = self.to_latent(x)
+    def _log_prob(self, x: torch.Tensor, couplings: nn.Module | None = None) -> torch.Tensor:
+        z, log_det = self.to_latent(x, couplings)
         return -0.5 * (z**2).sum(-1) - LOG_2PI + log_det  # log N(z; 0, I₂) + log |det|
 
-    def fit(
-        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
-    ) -> RealNVP:
-        self._build(seed)
-        optimizer = adam(self.couplings_.parameters(), lr=self.lr)
-        batches = target_batches(target, self.batch_size, steps, seed, self.device)
-        for step, x in enumerate(batches, start=1):  # x: (batch, 2)
-            loss = -self._log_prob(x).mean()  # negative log-likelihood, nats per point
+    def _train(
+        self,
+        networks: dict[str, nn.Module],
+        models: Sequence[RealNVP],
+        targets: Sequence[Target],
+        seeds: Sequence[int],
+        steps: int,
+        progress: ProgressCallback | None,
+        single: bool,
+    ) -> None:
+        couplings = networks["couplings"]
+        optimizer = adam(couplings.parameters(), lr=self.lr, fused=single)
+        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
+        for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
+            # negative log-likelihood, nats per point
+            loss = model_means(-self._log_prob(x, couplings), single).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if progress is not None and progress_due(step, steps):
-                progress(step, loss.item())
-        return self
+                progress(step, loss.item() / len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -17,6 +17,7 @@ the spiral (W2 0.25–0.7 against 0.10–0.12 here). Its log is bounded below fo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.datasets.base import Target
-from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     as_batch,
@@ -35,8 +36,8 @@ from genbench.models.nn import (
     progress_due,
     sample_in_chunks,
     seeded_init,
-    target_batches,
 )
+from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -50,7 +51,7 @@ def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
 
 @models.register("vae")
 @dataclass(eq=False)
-class VAE(GenerativeModel):
+class VAE(StackableModel):
     """x ~ N(μ_θ(z), σ²_θ(z)), z ~ N(0, I_k); trained on the β-ELBO.
 
     ``log_prob`` is the importance-weighted bound of Burda et al. (2016) with
@@ -60,6 +61,7 @@ class VAE(GenerativeModel):
     """
 
     name = "vae"
+    stacked_modules = ("encoder", "decoder")
     has_log_prob = True
     log_prob_is_bound = True
 
@@ -83,37 +85,46 @@ class VAE(GenerativeModel):
         check_fitted(self, "encoder_")
         return {"encoder": self.encoder_, "decoder": self.decoder_}
 
-    def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z | x), each (n, k)."""
-        mean, log_var = self.encoder_(x).chunk(2, dim=-1)
+    def _encode(
+        self, x: torch.Tensor, encoder: nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z | x), each (..., k)."""
+        mean, log_var = (encoder or self.encoder_)(x).chunk(2, dim=-1)
         return mean, log_var
 
-    def _decode(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _decode(
+        self, z: torch.Tensor, decoder: nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of p(x | z), each (..., 2)."""
-        mean, raw = self.decoder_(z).chunk(2, dim=-1)
+        mean, raw = (decoder or self.decoder_)(z).chunk(2, dim=-1)
         return mean, self.min_log_var + F.softplus(raw - self.min_log_var)  # smooth max
 
-    def fit(
-        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
-    ) -> VAE:
-        self._build(seed)
-        parameters = [*self.encoder_.parameters(), *self.decoder_.parameters()]
-        optimizer = adam(parameters, lr=self.lr)
-        noise = generator(derive_seed(seed, "noise"), self.device)
-        batches = target_batches(target, self.batch_size, steps, seed, self.device)
-        for step, x in enumerate(batches, start=1):  # x: (batch, 2)
-            z_mean, z_log_var = self._encode(x)  # (batch, k) each
-            eps = torch.randn(z_mean.shape, generator=noise, device=self.device)
+    def _train(
+        self,
+        networks: dict[str, nn.Module],
+        models: Sequence[VAE],
+        targets: Sequence[Target],
+        seeds: Sequence[int],
+        steps: int,
+        progress: ProgressCallback | None,
+        single: bool,
+    ) -> None:
+        encoder, decoder = networks["encoder"], networks["decoder"]
+        optimizer = adam([*encoder.parameters(), *decoder.parameters()], lr=self.lr, fused=single)
+        noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
+        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
+        for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
+            z_mean, z_log_var = self._encode(x, encoder)  # ([M,] batch, k) each
+            eps = noise.randn(self.batch_size, self.latent_dim)
             z = z_mean + torch.exp(0.5 * z_log_var) * eps
-            reconstruction = gaussian_log_prob(x, *self._decode(z))  # (batch,)
-            kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # (batch,)
-            loss = (self.beta * kl - reconstruction).mean()
+            reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
+            kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
+            loss = model_means(self.beta * kl - reconstruction, single).sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             if progress is not None and progress_due(step, steps):
-                progress(step, loss.item())
-        return self
+                progress(step, loss.item() / len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
