@@ -1,5 +1,8 @@
 """Aggregate runs over seeds: mean, standard deviation and a 95 % confidence interval per metric,
-and a rank per dataset in which entries whose intervals overlap share a rank."""
+and a rank per dataset in which entries whose intervals overlap share a rank.
+
+Positive metrics with a long tail over seeds (KL divergences, Wasserstein distances) get
+log-scale intervals, the others Student-t ones (see ``confidence_interval``)."""
 
 from __future__ import annotations
 
@@ -18,8 +21,18 @@ RANK_METRIC = "kl_forward"
 STATISTICS = ["mean", "std", "ci_low", "ci_high"]
 
 
-def confidence_interval(values: np.ndarray) -> tuple[float, float, float, float]:
-    """Mean, sample std and Student-t 95 % interval of ``values``; NaN bounds with one value."""
+def confidence_interval(
+    values: np.ndarray, log_scale: bool = False
+) -> tuple[float, float, float, float]:
+    """Mean, sample std and a 95 % interval for the mean of ``values``; NaN bounds with one value.
+
+    The interval is Student's t, or with ``log_scale`` (for positive metrics with a long right
+    tail) Cox's interval for the mean of a log-normal: on y = log x, exp(ȳ + s²/2 ± t·√(s²/n +
+    s⁴/(2(n − 1)))). A t-interval on three seeds of 107, 191 and 400 nats reaches down to
+    −143; Cox's stays positive and covers the mean of skewed values far better (Olsson 2005,
+    "Confidence intervals for the mean of a log-normal distribution"). Values that are not all
+    positive fall back to Student's t.
+    """
     values = values[np.isfinite(values)]
     n = len(values)
     if n == 0:
@@ -28,7 +41,18 @@ def confidence_interval(values: np.ndarray) -> tuple[float, float, float, float]
     if n == 1:
         return mean, np.nan, np.nan, np.nan
     std = float(values.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * std / np.sqrt(n)
+    t = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1))
+    if log_scale and (values > 0).all():
+        logs = np.log(values)
+        centre, variance = logs.mean(), logs.var(ddof=1)
+        half = t * np.sqrt(variance / n + variance**2 / (2 * (n - 1)))
+        return (
+            mean,
+            std,
+            float(np.exp(centre + variance / 2 - half)),
+            float(np.exp(centre + variance / 2 + half)),
+        )
+    half = t * std / np.sqrt(n)
     return mean, std, mean - half, mean + half
 
 
@@ -47,7 +71,9 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             "failed": int((group["status"] != "ok").sum()),
         }
         for name in names:
-            mean, std, low, high = confidence_interval(ok[name].to_numpy(dtype=float))
+            mean, std, low, high = confidence_interval(
+                ok[name].to_numpy(dtype=float), log_scale=metrics.get(name).positive
+            )
             row |= {
                 f"{name}_mean": mean,
                 f"{name}_std": std,

@@ -21,6 +21,10 @@ class Metric:
     function: MetricFunction
     ideal: float  # the value of a perfect sampler in the limit of infinite samples
     description: str
+    # Positive, with a long right tail over seeds (divergences, distances): a model that
+    # misses a mode scores 100× its neighbour, not 100 more. Its confidence interval is then
+    # computed on the log scale (see ``genbench.leaderboard``).
+    positive: bool = False
 
     def __call__(self, target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
         return float(self.function(target, samples, seed=seed))
@@ -30,10 +34,12 @@ class Metric:
         return abs(old - self.ideal) - abs(new - self.ideal)
 
 
-def metric(name: str, *, ideal: float, description: str) -> Callable[[MetricFunction], Metric]:
+def metric(
+    name: str, *, ideal: float, description: str, positive: bool = False
+) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float``."""
 
     def decorate(function: MetricFunction) -> Metric:
-        return metrics.register(name)(Metric(name, function, ideal, description))
+        return metrics.register(name)(Metric(name, function, ideal, description, positive))
 
     return decorate

@@ -17,7 +17,9 @@ from genbench.seeding import derive_seed
 NUM_REFERENCE = 10_000  # fresh target draws per estimate
 
 
-@metric("kl_forward", ideal=0.0, description="KL(p ‖ q̂), nats: mass of p that q misses")
+@metric(
+    "kl_forward", ideal=0.0, description="KL(p ‖ q̂), nats: mass of p that q misses", positive=True
+)
 def kl_forward(
     target: Target, samples: np.ndarray, *, seed: int = 0, num_reference: int = NUM_REFERENCE
 ) -> float:
@@ -33,7 +35,12 @@ def kl_forward(
     return float(np.mean(log_p - log_q))
 
 
-@metric("kl_reverse", ideal=0.0, description="KL(q̂ ‖ p̂), nats: mass of q where p has none")
+@metric(
+    "kl_reverse",
+    ideal=0.0,
+    description="KL(q̂ ‖ p̂), nats: mass of q where p has none",
+    positive=True,
+)
 def kl_reverse(
     target: Target, samples: np.ndarray, *, seed: int = 0, num_reference: int = NUM_REFERENCE
 ) -> float:
