@@ -6,6 +6,8 @@ are not finite is ``diverged``. Either way its metrics stay empty and the sweep 
 
 from __future__ import annotations
 
+import copy as _copy
+import dataclasses
 import json
 import subprocess
 import time
@@ -108,16 +110,29 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def group_key(spec: RunSpec) -> str | None:
+def group_key(spec: RunSpec, model_class: type | None = None) -> str | None:
     """Runs with the same key train together (``fit_many``); None for a run trained alone.
 
-    A group holds every run of one entry and latent size in the grid (all its targets and
-    seeds), whatever is pending or how many workers there are: what a run computes never
-    depends on which other runs are in flight. Families that cannot stack train alone.
+    A group holds every run of one adapter, latent size, step count and training
+    hyperparameters in the grid (all its targets and seeds, and entries that differ only in
+    how they sample, such as DDPM's ancestral and DDIM samplers), whatever is pending or how
+    many workers there are: what a run computes never depends on which other runs are in
+    flight. Families that cannot stack train alone.
     """
-    if spec.model == ORACLE or not models.get(spec.model).fits_many:
+    if spec.model == ORACLE:
         return None
-    return json.dumps([spec.entry, spec.latent_dim, spec.steps, dict(spec.params)], sort_keys=True)
+    model_class = model_class or models.get(spec.model)
+    if not model_class.fits_many:
+        return None
+    return json.dumps(
+        [spec.model, spec.latent_dim, spec.steps, training_params(model_class, spec)],
+        sort_keys=True,
+    )
+
+
+def training_params(model_class: type, spec: RunSpec) -> dict[str, Any]:
+    """The spec's hyperparameters that change training (all but ``sampling_params``)."""
+    return {k: v for k, v in spec.params.items() if k not in model_class.sampling_params}
 
 
 def group_runs(runs: Sequence[RunSpec]) -> list[list[int]]:
@@ -169,13 +184,15 @@ def execute_group(
     on_step: Callable[[int], None] | None = None,
     model_class: type | None = None,
 ) -> list[tuple[dict[str, Any], np.ndarray | None]]:
-    """Run cells of the grid that share an adapter and hyperparameters: train them together
-    with ``fit_many``, then sample and score each; one (record, samples) per spec.
+    """Run cells of the grid that share an adapter and training hyperparameters (a group of
+    ``group_runs``): train them together with ``fit_many``, then sample and score each; one
+    (record, samples) per spec.
 
-    ``model_class`` defaults to the registry's entry for the specs' model; worker processes are
-    handed the class itself, so that models registered only in the parent process work too.
-    If training the group raises, each run is retried alone, so one broken run cannot take the
-    others down with it.
+    Runs of one target and seed that differ only in sampling hyperparameters share one
+    trained model. ``model_class`` defaults to the registry's entry for the specs' model;
+    worker processes are handed the class itself, so that models registered only in the
+    parent process work too. If training the group raises, each model is retried alone, so
+    one broken run cannot take the others down with it.
     """
     targets = [get_target(spec.dataset) for spec in specs]
     records = [
@@ -187,50 +204,103 @@ def execute_group(
             for spec, target, record in zip(specs, targets, records, strict=True)
         ]
     model_class = model_class or models.get(specs[0].model)
+    if len({group_key(spec, model_class) for spec in specs}) > 1:
+        raise ValueError("execute_group needs runs of one group (see group_runs)")
+    sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the specs it serves
+    for index, spec in enumerate(specs):
+        sharing.setdefault((spec.dataset, spec.seed), []).append(index)
+    first = [members[0] for members in sharing.values()]  # one spec per model to train
+    template = specs[0]  # every model of the group is built with its hyperparameters
+    trained, seconds, errors, together = _train(
+        model_class,
+        template,
+        [specs[i] for i in first],
+        [targets[i] for i in first],
+        device,
+        on_step,
+    )
+    results: list[tuple[dict[str, Any], np.ndarray | None]] = [({}, None)] * len(specs)
+    for members, model, train_seconds, error in zip(
+        sharing.values(), trained, seconds, errors, strict=True
+    ):
+        for index in members:
+            record = records[index]
+            record.update(train_seconds=train_seconds, trained_together=together)
+            if error:
+                record.update(status=FAILED, error=error)
+                results[index] = (record, None)
+            else:
+                results[index] = _sample_and_score(
+                    specs[index],
+                    targets[index],
+                    record,
+                    with_sampling(model, model_class, specs[index]),
+                    device,
+                )
+    return results
+
+
+def _train(
+    model_class: type,
+    template: RunSpec,
+    specs: Sequence[RunSpec],
+    targets: Sequence[Any],
+    device: str,
+    on_step: Callable[[int], None] | None,
+) -> tuple[list[Any], list[float], list[str], int]:
+    """Train one model per spec (with ``template``'s hyperparameters): all at once when there
+    are several, else or after a failure one by one. Returns the models, each one's share of
+    the training time in seconds, each one's error ('' when it trained) and how many trained
+    at once."""
     progress = (lambda step, loss: on_step(step)) if on_step else None
-    trained: list[Any] = [None] * len(specs)
-    errors: list[str] = [""] * len(specs)
+    seeds = [spec.seed for spec in specs]
     if len(specs) > 1:
         try:
             start = time.perf_counter()
             trained = model_class.fit_many(
-                [build(model_class, spec, device) for spec in specs],
+                [build(model_class, template, device) for _ in specs],
                 targets,
-                specs[0].steps,
-                [spec.seed for spec in specs],
+                template.steps,
+                seeds,
                 progress,
             )
             synchronize(device)
-            for record in records:
-                record["train_seconds"] = (time.perf_counter() - start) / len(specs)
-                record["trained_together"] = len(specs)
+            share = (time.perf_counter() - start) / len(specs)
+            return trained, [share] * len(specs), [""] * len(specs), len(specs)
         except KeyboardInterrupt:
             raise
         except Exception:  # retried one by one below, where the failing run is pinned down
-            trained = [None] * len(specs)
-    for index, spec in enumerate(specs):
-        if trained[index] is not None:
-            continue
+            pass
+    trained, seconds, errors = [], [], []
+    for target, seed in zip(targets, seeds, strict=True):
+        start = time.perf_counter()
         try:
-            model = build(model_class, spec, device)
-            start = time.perf_counter()
-            trained[index] = model.fit(targets[index], spec.steps, spec.seed, progress)
+            model = build(model_class, template, device).fit(target, template.steps, seed, progress)
             synchronize(device)
-            records[index]["train_seconds"] = time.perf_counter() - start
+            trained.append(model)
+            errors.append("")
         except KeyboardInterrupt:
             raise
         except Exception as error:  # a broken adapter must not end the sweep
-            errors[index] = describe(error)
-    results = []
-    for spec, target, record, model, error in zip(
-        specs, targets, records, trained, errors, strict=True
-    ):
-        if error:
-            record.update(status=FAILED, error=error)
-            results.append((record, None))
-        else:
-            results.append(_sample_and_score(spec, target, record, model, device))
-    return results
+            trained.append(None)
+            errors.append(describe(error))
+        seconds.append(time.perf_counter() - start)
+    return trained, seconds, errors, 1
+
+
+def with_sampling(model: Any, model_class: type, spec: RunSpec) -> Any:
+    """``model`` (trained) set to sample as ``spec`` says: its ``sampling_params`` from the spec,
+    or their defaults; a shallow copy sharing the trained networks when anything changes."""
+    fields = {f.name: f for f in dataclasses.fields(model_class)}
+    wanted = {
+        name: spec.params.get(name, fields[name].default) for name in model_class.sampling_params
+    }
+    if all(getattr(model, name) == value for name, value in wanted.items()):
+        return model
+    copy = _copy.copy(model)
+    for name, value in wanted.items():
+        setattr(copy, name, value)
+    return copy
 
 
 def describe(error: BaseException) -> str:
@@ -379,12 +449,14 @@ class SweepProgress:
             return
         specs = [self.runs[index] for index in group]
         first = specs[0]
-        what = "oracle" if first.model == ORACLE else f"{first.entry} z={first.latent_dim}"
+        entries = ", ".join(dict.fromkeys(spec.entry for spec in specs))
+        what = "oracle" if first.model == ORACLE else f"{entries} z={first.latent_dim}"
         datasets = sorted({spec.dataset for spec in specs})
         seeds = sorted({spec.seed for spec in specs})
         where = datasets[0] if len(datasets) == 1 else f"{len(datasets)} targets"
         which = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds"
-        together = f" ({len(specs)} models at once)" if len(specs) > 1 else ""
+        models_trained = len({(spec.dataset, spec.seed) for spec in specs})
+        together = f" ({models_trained} models at once)" if models_trained > 1 else ""
         bar = self.display.add_task(
             f"  {what} · {where} · {which}{together}", total=first.steps or 1
         )

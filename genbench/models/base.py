@@ -65,6 +65,9 @@ class GenerativeModel(ABC):
 
     # Whether ``fit_many`` trains the models together (faster) rather than one after another.
     fits_many: ClassVar[bool] = False
+    # Hyperparameters that change only how ``sample`` draws, not training: grid entries that
+    # differ only in these share one trained model per target and seed.
+    sampling_params: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def fit_many(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from genbench.datasets.base import Target
 from genbench.models.base import ProgressCallback
@@ -57,6 +58,7 @@ class DDPM(StackableModel):
 
     name = "ddpm"
     stacked_modules = ("network",)
+    sampling_params = ("sampler", "sampling_steps")
     fixed_latent_dim = 2
 
     latent_dim: int = 2  # ignored: x_T lives in the data space
@@ -69,6 +71,7 @@ class DDPM(StackableModel):
     time_embedding_dim: int = 32  # size of the sinusoidal embedding of t fed to ε_θ with x_t
     batch_size: int = 256  # target draws per step
     lr: float = 1e-3  # Adam learning rate
+    ema_decay: float = 0.0  # > 0: sample with an exponential moving average of the weights
     sampler: str = "ancestral"  # "ancestral" (T stochastic steps) or "ddim" (deterministic, η=0)
     sampling_steps: int = 50  # steps of the "ddim" sampler (ancestral always takes T)
 
@@ -114,6 +117,11 @@ class DDPM(StackableModel):
     ) -> None:
         network = networks["network"]
         optimizer = adam(network.parameters(), lr=self.lr, fused=single)
+        average = (
+            AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(self.ema_decay))
+            if self.ema_decay > 0
+            else None
+        )
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
         alpha_bars = self.alpha_bars.float()
         batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
@@ -127,15 +135,23 @@ class DDPM(StackableModel):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if average is not None:
+                average.update_parameters(network)
             if progress is not None and progress_due(step, steps):
                 progress(step, loss.item() / len(models))
+        if average is not None:  # the averaged weights are the trained model
+            with torch.no_grad():
+                for mine, averaged in zip(
+                    network.parameters(), average.module.parameters(), strict=True
+                ):
+                    mine.copy_(averaged)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "network_")
         rng = generator(derive_seed(seed, "sample"), self.device)
         reverse = self._ancestral if self.sampler == "ancestral" else self._ddim
-        return sample_in_chunks(lambda count: reverse(count, rng), num_samples)
+        return sample_in_chunks(lambda count: reverse(count, rng), num_samples, self.device)
 
     def _ancestral(self, count: int, rng: torch.Generator) -> torch.Tensor:
         """x_0 by the T ancestral steps from x_T ~ N(0, I₂), (count, 2)."""
