@@ -167,5 +167,5 @@ class GAN(StackableModel):
         check_fitted(self, "generator_")
         rng = generator(derive_seed(seed, "sample"), self.device)
         return sample_in_chunks(
-            lambda count: self.generator_(self.prior_.sample(count, rng)), num_samples
+            lambda count: self.generator_(self.prior_.sample(count, rng)), num_samples, self.device
         )

@@ -137,6 +137,7 @@ class RealNVP(StackableModel):
         return sample_in_chunks(
             lambda count: self.to_data(torch.randn(count, 2, generator=rng, device=self.device)),
             num_samples,
+            self.device,
         )
 
     @torch.inference_mode()

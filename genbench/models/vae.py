@@ -137,7 +137,7 @@ class VAE(StackableModel):
             eps = torch.randn(mean.shape, generator=rng, device=self.device)
             return mean + torch.exp(0.5 * log_var) * eps
 
-        return sample_in_chunks(draw, num_samples)
+        return sample_in_chunks(draw, num_samples, self.device)
 
     @torch.inference_mode()
     def log_prob(self, x: np.ndarray) -> np.ndarray:
