@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from genbench.datasets import get_target
 from genbench.models.ddpm import DDPM, sinusoidal_embedding
+from tests.models.tiny import tiny_model
 
 
 def test_linear_schedule_endpoints():
@@ -70,3 +72,19 @@ def test_rejects_bad_settings():
         DDPM(sampler="euler")
     with pytest.raises(ValueError, match="sampling_steps"):
         DDPM(sampling_steps=0)
+
+
+def test_ema_weights_are_the_moving_average_of_the_trained_ones():
+    """With decay d the sampled weights after two steps are d·w₁ + (1 − d)·w₂, where w₁ and w₂
+    are the trained weights after steps 1 and 2 (the average starts at w₁)."""
+    model = tiny_model("ddpm", ema_decay=0.9)
+    trained: list[list[torch.Tensor]] = []
+
+    def snapshot(step, loss):  # during fit the network holds the trained (not averaged) weights
+        trained.append([p.detach().clone() for p in model.network_.parameters()])
+
+    model.fit(get_target("eight_gaussians"), 2, seed=0, progress=snapshot)
+    assert len(trained) == 2
+    for w1, w2, averaged in zip(*trained, model.network_.parameters(), strict=True):
+        torch.testing.assert_close(averaged, 0.9 * w1 + 0.1 * w2)
+        assert not torch.equal(averaged, w2)
