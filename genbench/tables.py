@@ -27,19 +27,20 @@ SHOWN = [
 
 
 def with_interval(row: pd.Series, name: str) -> str:
-    mean, high = row[f"{name}_mean"], row[f"{name}_ci_high"]
+    """``mean [low, high]``: intervals on the log scale are not symmetric about the mean."""
+    mean, low, high = row[f"{name}_mean"], row[f"{name}_ci_low"], row[f"{name}_ci_high"]
     if not np.isfinite(mean):
         return "—"
-    if not np.isfinite(high) or high - mean == 0:
+    if not (np.isfinite(low) and np.isfinite(high)) or high == low:
         return f"{mean:.3g}"
-    return f"{mean:.3g}±{high - mean:.2g}"
+    return f"{mean:.3g} [{low:.2g}, {high:.2g}]"
 
 
 def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> None:
     console = console or Console()
     for dataset, part in board.groupby("dataset", sort=False):
         table = Table(
-            title=f"{dataset}: ranked by {RANK_METRIC} (mean±95% CI over seeds)",
+            title=f"{dataset}: ranked by {RANK_METRIC} (mean [95% CI] over seeds)",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
         )
