@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -291,3 +293,20 @@ def test_the_table_lines_up_and_shows_every_measurement():
     assert lines[1].split()[1:] == ["1", "0.5", "0.6", "0.60", gate.REGRESSION]
     assert lines[2].split()[1:4] == ["-", "2", "-"] and gate.NEW in lines[2]
     assert len({line.index("ratio") for line in lines[:1]}) == 1
+
+
+def test_the_planted_slowdown_still_applies():
+    """The README's way to see the gate fail must keep working as genbench/models/gan.py
+    changes: if this fails, remake benchmarks/planted-slowdown.patch against the new code.
+    (While it is applied, it must undo cleanly instead.)"""
+    root = GATE_PATH.parent.parent
+    patch = root / "benchmarks" / "planted-slowdown.patch"
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("needs git and a git checkout")
+
+    def check(*reverse: str) -> subprocess.CompletedProcess:
+        command = ["git", "apply", "--check", *reverse, str(patch)]
+        return subprocess.run(command, cwd=root, capture_output=True, text=True)
+
+    forward = check()
+    assert forward.returncode == 0 or check("-R").returncode == 0, forward.stderr
