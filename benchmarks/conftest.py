@@ -7,11 +7,12 @@ fixed plain-torch MLP timed beside each measurement (what the speed gate compare
 ``benchmarks/gate.py``). Run with ``pytest benchmarks/ --benchmark-only``.
 
 ``GENBENCH_BENCH_SHORT=1`` selects the short mode, the one the speed gate runs: torch uses one
-thread, and the sampler benchmarks take fewer rounds and a smaller large batch (see
-``test_samplers.py``). One thread, because on a shared 2-core machine a second busy process
-makes torch's two intra-op threads wait for each other: we measured DDPM's ancestral sampler
-at 0.43 s for 1,024 points on one thread and 6–20 s on two, depending on the neighbours. One
-thread measures the code; two measure the scheduler.
+thread, and the sampler benchmarks take smaller batches and rounds sized to last about a
+second in all (see ``test_samplers.py``). One thread, because on a shared 2-core machine a
+second busy process makes torch's two intra-op threads wait for each other: we measured
+ancestral DDPM (the quick preset's former, narrower network) drawing 1,024 points in 0.43 s
+on one thread and in 6–20 s on two, depending on the neighbours. One thread measures the
+code; two measure the scheduler.
 """
 
 import itertools
