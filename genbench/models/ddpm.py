@@ -31,11 +31,17 @@ from genbench.models.nn import (
     check_fitted,
     generator,
     mlp,
-    progress_due,
     sample_in_chunks,
     seeded_init,
 )
-from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
+from genbench.models.stack import (
+    StackableModel,
+    Streams,
+    descend,
+    model_means,
+    report,
+    stacked_batches,
+)
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -132,13 +138,10 @@ class DDPM(StackableModel):
             x_t = alpha_bar.sqrt() * x_0 + (1 - alpha_bar).sqrt() * eps
             error = (self._predict_noise(x_t, t, network) - eps) ** 2
             loss = model_means(error, single).sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            descend(optimizer, loss)
             if average is not None:
                 average.update_parameters(network)
-            if progress is not None and progress_due(step, steps):
-                progress(step, loss.item() / len(models))
+            report(progress, step, steps, loss, len(models))
         if average is not None:  # the averaged weights are the trained model
             with torch.no_grad():
                 for mine, averaged in zip(

@@ -23,11 +23,17 @@ from genbench.models.nn import (
     generator,
     glorot_,
     mlp,
-    progress_due,
     sample_in_chunks,
     seeded_init,
 )
-from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
+from genbench.models.stack import (
+    StackableModel,
+    Streams,
+    descend,
+    model_means,
+    report,
+    stacked_batches,
+)
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -147,20 +153,15 @@ class GAN(StackableModel):
                 fake = G(latents(half))  # ([M,] batch/2, 2)
             logits = D(torch.cat([real, fake], dim=-2))  # ([M,] batch, 1)
             loss_d = model_means(bce(logits, labels.expand_as(logits)), single).sum()
-            optimizer_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            optimizer_d.step()
+            descend(optimizer_d, loss_d)
 
             D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
             logits = D(G(latents(self.batch_size)))  # ([M,] batch, 1)
             loss_g = model_means(bce(logits, ones.expand_as(logits)), single).sum()
-            optimizer_g.zero_grad(set_to_none=True)
-            loss_g.backward()  # non-saturating: G maximises log D(G(z))
-            optimizer_g.step()
+            descend(optimizer_g, loss_g)  # non-saturating: G maximises log D(G(z))
             D.requires_grad_(True)
 
-            if progress is not None and progress_due(step, steps):
-                progress(step, loss_d.item() / len(models))
+            report(progress, step, steps, loss_d, len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -30,12 +30,11 @@ from genbench.models.nn import (
     check_fitted,
     generator,
     mlp,
-    progress_due,
     sample_in_chunks,
     seeded_init,
     zero_last_,
 )
-from genbench.models.stack import StackableModel, model_means, stacked_batches
+from genbench.models.stack import StackableModel, descend, model_means, report, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -124,11 +123,8 @@ class RealNVP(StackableModel):
         for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
             # negative log-likelihood, nats per point
             loss = model_means(-self._log_prob(x, couplings), single).sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if progress is not None and progress_due(step, steps):
-                progress(step, loss.item() / len(models))
+            descend(optimizer, loss)
+            report(progress, step, steps, loss, len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from torch import nn
 
 from genbench.datasets.base import Target
 from genbench.models.base import GenerativeModel, ProgressCallback
-from genbench.models.nn import generator, target_batches
+from genbench.models.nn import generator, progress_due, target_batches
 
 
 class StackedLinear(nn.Module):
@@ -134,6 +134,21 @@ def stacked_batches(
         return
     for batches in zip(*streams, strict=True):
         yield torch.stack(batches)
+
+
+def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimiser step on ``loss``: clear the gradients, backpropagate, update."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def report(
+    progress: ProgressCallback | None, step: int, steps: int, loss: torch.Tensor, count: int
+) -> None:
+    """Tell ``progress`` the mean loss per model (``loss`` sums ``count`` models'), now and then."""
+    if progress is not None and progress_due(step, steps):
+        progress(step, loss.item() / count)
 
 
 def model_means(values: torch.Tensor, single: bool) -> torch.Tensor:

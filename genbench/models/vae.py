@@ -33,11 +33,17 @@ from genbench.models.nn import (
     check_fitted,
     generator,
     mlp,
-    progress_due,
     sample_in_chunks,
     seeded_init,
 )
-from genbench.models.stack import StackableModel, Streams, model_means, stacked_batches
+from genbench.models.stack import (
+    StackableModel,
+    Streams,
+    descend,
+    model_means,
+    report,
+    stacked_batches,
+)
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
@@ -120,11 +126,8 @@ class VAE(StackableModel):
             reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
             kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
             loss = model_means(self.beta * kl - reconstruction, single).sum()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if progress is not None and progress_due(step, steps):
-                progress(step, loss.item() / len(models))
+            descend(optimizer, loss)
+            report(progress, step, steps, loss, len(models))
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
