@@ -67,6 +67,7 @@ ENTRIES = {
     "realnvp": ("realnvp", 2, {}),
     "ddpm": ("ddpm", 2, {"sampler": "ancestral"}),
     "ddpm_ddim": ("ddpm", 2, {"sampler": "ddim", "sampling_steps": 50}),
+    "ddpm_dpm_solver": ("ddpm", 2, {"sampler": "dpm_solver", "sampling_steps": 50}),
 }
 
 

@@ -8,13 +8,17 @@ runs the process backwards from x_T ~ N(0, I₂):
 - ``"ancestral"``: all T steps, x_{t−1} = (x_t − β_t/√(1 − ᾱ_t) · ε_θ) / √(1 − β_t) + σ_t ξ,
   with σ_t² = β̃_t = β_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t), the posterior variance given x_0;
 - ``"ddim"``: Song et al.'s deterministic sampler (η = 0) on ``sampling_steps`` evenly spaced
-  steps, the same trained network, a fraction of the cost.
+  steps, the same trained network, a fraction of the cost: a first-order solver of the
+  probability-flow ODE;
+- ``"dpm_solver"``: DPM-Solver++(2M) (Lu et al., 2022), a second-order multistep solver of the
+  same ODE on the same steps, at the same cost per step as DDIM.
 
 The latent size is forced to 2: x_T lives in the data space.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +49,7 @@ from genbench.models.stack import (
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
-SAMPLERS = ("ancestral", "ddim")
+SAMPLERS = ("ancestral", "ddim", "dpm_solver")
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -78,8 +82,10 @@ class DDPM(StackableModel):
     batch_size: int = 256  # target draws per step
     lr: float = 1e-3  # Adam learning rate
     ema_decay: float = 0.0  # > 0: sample with an exponential moving average of the weights
-    sampler: str = "ancestral"  # "ancestral" (T stochastic steps) or "ddim" (deterministic, η=0)
-    sampling_steps: int = 50  # steps of the "ddim" sampler (ancestral always takes T)
+    # "ancestral" (T stochastic steps), or "ddim" (η = 0) or "dpm_solver" (DPM-Solver++(2M)):
+    # deterministic, in sampling_steps steps
+    sampler: str = "ancestral"
+    sampling_steps: int = 50  # steps of the deterministic samplers (ancestral always takes T)
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -153,7 +159,11 @@ class DDPM(StackableModel):
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "network_")
         rng = generator(derive_seed(seed, "sample"), self.device)
-        reverse = self._ancestral if self.sampler == "ancestral" else self._ddim
+        if self.sampler == "ancestral":
+            reverse = self._ancestral
+        else:
+            second_order = self.sampler == "dpm_solver"
+            reverse = functools.partial(self._solve_ode, second_order=second_order)
         return sample_in_chunks(lambda count: reverse(count, rng), num_samples, self.device)
 
     def _ancestral(self, count: int, rng: torch.Generator) -> torch.Tensor:
@@ -172,18 +182,54 @@ class DDPM(StackableModel):
                 )
         return x
 
-    def _ddim(self, count: int, rng: torch.Generator) -> torch.Tensor:
-        """x_0 by deterministic DDIM (η = 0) steps on an even grid of timesteps, (count, 2).
+    def _ode_timesteps(self, uniform_in: str) -> list[int]:
+        """``sampling_steps`` distinct timesteps from T − 1 down to 0, evenly spaced in t
+        (``"time"``, as DDIM has them) or, as near as integer steps allow, in λ = log(α/σ)
+        (``"lambda"``, as DPM-Solver has them)."""
+        last = self.num_timesteps - 1
+        if uniform_in == "time":
+            return np.linspace(last, 0, self.sampling_steps).round().astype(int).tolist()
+        alpha_bars = self.alpha_bars.cpu().numpy()
+        lambdas = 0.5 * np.log(alpha_bars / (1 - alpha_bars))  # decreasing in t
+        wanted = np.linspace(lambdas[last], lambdas[0], self.sampling_steps)
+        grid = np.abs(lambdas[None, :] - wanted[:, None]).argmin(axis=1)  # the nearest steps
+        # λ changes fastest near t = 0, where several wanted values can share one integer
+        # step: push the earlier ones up, then cap step i at T − 1 − i, so that the steps
+        # are distinct and in range (they fit, as sampling_steps <= T)
+        for i in reversed(range(len(grid) - 1)):
+            grid[i] = max(grid[i], grid[i + 1] + 1)
+        grid = np.minimum(grid, last - np.arange(len(grid)))
+        return grid.tolist()
 
-        x_{t'} = √ᾱ_{t'} · x̂_0 + √(1 − ᾱ_{t'}) · ε_θ, with x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ)/√ᾱ_t
-        and t' the next grid step below t (ᾱ = 1 after the last).
+    def _solve_ode(self, count: int, rng: torch.Generator, second_order: bool) -> torch.Tensor:
+        """x_0 by solving the probability-flow ODE from x_T ~ N(0, I₂) on ``sampling_steps``
+        timesteps, (count, 2): evenly spaced for DDIM, evenly in λ for DPM-Solver++(2M).
+
+        In the data-prediction form of Lu et al. (2022), with α = √ᾱ, σ = √(1 − ᾱ),
+        λ = log(α/σ) and x̂_0 = (x_t − σ_t ε_θ(x_t, t)) / α_t, a step from t to the next grid
+        step t' is
+
+            x_{t'} = (σ_{t'}/σ_t) · x_t + α_{t'} (1 − e^{−h}) · D,    h = λ_{t'} − λ_t,
+
+        with D = x̂_0 for DDIM (this is Song et al.'s η = 0 step, rewritten), and for
+        DPM-Solver++(2M), from the second step on, D = (1 + 1/2r) x̂_0 − 1/2r · x̂_0(previous
+        step), r = h(previous step)/h. The last step, to ᾱ = 1 (h = ∞), returns x̂_0.
         """
-        grid = np.linspace(self.num_timesteps - 1, 0, self.sampling_steps).round().astype(int)
-        alpha_bars = self.alpha_bars.tolist()
+        grid = self._ode_timesteps(uniform_in="lambda" if second_order else "time")
+        alpha_bars = self.alpha_bars[grid].tolist()
+        alphas = [math.sqrt(a) for a in alpha_bars]
+        sigmas = [math.sqrt(1 - a) for a in alpha_bars]
         x = torch.randn(count, 2, generator=rng, device=self.device)
-        for i, t in enumerate(grid.tolist()):
-            alpha_bar_next = alpha_bars[grid[i + 1]] if i + 1 < len(grid) else 1.0
-            eps = self._predict_noise(x, t)
-            x_0 = (x - math.sqrt(1 - alpha_bars[t]) * eps) / math.sqrt(alpha_bars[t])
-            x = math.sqrt(alpha_bar_next) * x_0 + math.sqrt(1 - alpha_bar_next) * eps
-        return x
+        previous: tuple[torch.Tensor, float] | None = None  # (x̂_0, h) of the last step
+        for i, t in enumerate(grid):
+            x_0 = (x - sigmas[i] * self._predict_noise(x, t)) / alphas[i]
+            if i + 1 == len(grid):
+                break
+            h = math.log(alphas[i + 1] / sigmas[i + 1]) - math.log(alphas[i] / sigmas[i])
+            direction = x_0
+            if second_order and previous is not None:
+                half_inverse_r = h / previous[1] / 2
+                direction = (1 + half_inverse_r) * x_0 - half_inverse_r * previous[0]
+            x = sigmas[i + 1] / sigmas[i] * x - alphas[i + 1] * math.expm1(-h) * direction
+            previous = (x_0, h)
+        return x_0

@@ -30,7 +30,15 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     ]
     assert main(argv) == 0
     runs = pd.read_csv(out / "runs.csv")
-    assert sorted(runs["model"]) == ["ddpm", "ddpm_ddim", "gan", "oracle", "realnvp", "vae"]
+    assert sorted(runs["model"]) == [
+        "ddpm",
+        "ddpm_ddim",
+        "ddpm_dpm_solver",
+        "gan",
+        "oracle",
+        "realnvp",
+        "vae",
+    ]
     assert (runs["status"] == "ok").all(), runs[["model", "error"]]
     assert (runs.loc[runs["model"] != "oracle", "train_seconds"] > 0).all()
     assert (runs["samples_per_second"] > 0).all() and (runs["device"] == "cpu").all()
