@@ -24,6 +24,8 @@ import pytest
 import torch
 from torch import nn
 
+from genbench.executors import single_threaded
+
 SHORT = os.environ.get("GENBENCH_BENCH_SHORT", "") not in ("", "0")
 SHORT_THREADS = 1  # torch threads in the short mode (why: the module docstring)
 
@@ -79,9 +81,8 @@ def synchronize(device) -> Callable[[], None]:
     return torch.cuda.synchronize if device == "cuda" else lambda: None
 
 
-@pytest.fixture(scope="session")
-def peak_gflops(device, synchronize) -> float:
-    """The best float32 ``torch.mm`` rate on ``device`` in this session, GFLOP/s."""
+def measure_peak(device: str, synchronize: Callable[[], None]) -> float:
+    """The best float32 ``torch.mm`` rate on ``device`` with torch's current threads, GFLOP/s."""
     size = PEAK_SIZE[device]
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
@@ -94,6 +95,23 @@ def peak_gflops(device, synchronize) -> float:
         synchronize()
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9  # a product is size³ multiply-adds
+
+
+@pytest.fixture(scope="session")
+def peak_gflops(device, synchronize) -> float:
+    """The best float32 ``torch.mm`` rate on ``device`` in this session, GFLOP/s, with the
+    threads the benchmarks run with (all cores, or one in the short mode)."""
+    return measure_peak(device, synchronize)
+
+
+@pytest.fixture(scope="session")
+def single_thread_peak_gflops(device, synchronize) -> float:
+    """The peak on one CPU thread (on CUDA, the device's): the yardstick of work that runs on
+    one thread, as each of ``genbench run``'s worker processes does."""
+    if device != "cpu":
+        return measure_peak(device, synchronize)
+    with single_threaded():
+        return measure_peak(device, synchronize)
 
 
 def calibration_network(device: str) -> nn.Sequential:
