@@ -11,14 +11,14 @@ runs the process backwards from x_T ~ N(0, I₂):
   steps, the same trained network, a fraction of the cost: a first-order solver of the
   probability-flow ODE;
 - ``"dpm_solver"``: DPM-Solver++(2M) (Lu et al., 2022), a second-order multistep solver of the
-  same ODE on the same steps, at the same cost per step as DDIM.
+  same ODE, on ``sampling_steps`` steps evenly spaced in log-SNR, with one network evaluation
+  per step as DDIM has.
 
 The latent size is forced to 2: x_T lives in the data space.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -159,12 +159,13 @@ class DDPM(StackableModel):
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "network_")
         rng = generator(derive_seed(seed, "sample"), self.device)
-        if self.sampler == "ancestral":
-            reverse = self._ancestral
-        else:
-            second_order = self.sampler == "dpm_solver"
-            reverse = functools.partial(self._solve_ode, second_order=second_order)
-        return sample_in_chunks(lambda count: reverse(count, rng), num_samples, self.device)
+
+        def draw(count: int) -> torch.Tensor:
+            if self.sampler == "ancestral":
+                return self._ancestral(count, rng)
+            return self._solve_ode(count, rng, second_order=self.sampler == "dpm_solver")
+
+        return sample_in_chunks(draw, num_samples, self.device)
 
     def _ancestral(self, count: int, rng: torch.Generator) -> torch.Tensor:
         """x_0 by the T ancestral steps from x_T ~ N(0, I₂), (count, 2)."""
