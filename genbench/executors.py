@@ -12,6 +12,8 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -68,7 +70,7 @@ def execute_all(
         min(workers, len(groups)),
         mp_context=context,
         initializer=_init_worker,
-        initargs=(messages,),
+        initargs=(messages, os.getpid()),
     )
     pending: set[Future] = {
         pool.submit(
@@ -120,12 +122,33 @@ def single_threaded() -> Iterator[None]:
 _messages: Any = None  # the worker's end of the progress queue
 
 
-def _init_worker(messages: Any) -> None:
+def _init_worker(messages: Any, parent: int) -> None:
     global _messages
+    _exit_with_parent(parent)  # first: the parent may be gone before torch is imported
     import torch
 
     torch.set_num_threads(1)
     _messages = messages
+
+
+# How often, in seconds, a worker checks that the main process is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker as soon as process ``parent`` is gone.
+
+    A main process killed outright (SIGKILL, or SIGTERM's default action) cannot stop its
+    workers, and a worker would otherwise finish its task, an hour of training on the article
+    preset, for nobody: only the main process saves results.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="genbench-parent-watch", daemon=True).start()
 
 
 def _model_class(spec: RunSpec) -> type | None:
