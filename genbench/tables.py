@@ -43,9 +43,18 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
             title=f"{dataset}: ranked by {RANK_METRIC} (mean [95% CI] over seeds)",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
+            padding=(0, 0),
+            collapse_padding=True,
         )
         for header in ["#", "model", "z", f"{RANK_METRIC}", *(h for _, h in SHOWN), "train s"]:
-            table.add_column(header, justify="left" if header == "model" else "right", no_wrap=True)
+            # on a narrow terminal the model names and intervals are cut short (…), never the
+            # rank and latent size
+            table.add_column(
+                header,
+                justify="left" if header == "model" else "right",
+                no_wrap=True,
+                min_width=3 if header in ("#", "z") else None,
+            )
         for _, row in part.iterrows():
             oracle = row["model"] == ORACLE
             table.add_row(
