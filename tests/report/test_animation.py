@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -95,3 +97,15 @@ def test_record_animations_writes_a_gif_per_run(results_folder):
         record_animations(folder, ["spiral__gan__z7__s0"])
     with pytest.raises(ValueError, match="oracle"):
         record_animations(folder, ["spiral__oracle__z0__s0"])
+
+
+def test_record_animations_shows_its_progress(results_folder, capsys):
+    folder, _ = results_folder
+    key = "gaussian__gan__z1__s0"
+    steps = json.loads((folder / "records" / f"{key}.json").read_text())["config"]["steps"]
+    record_animations(folder, [key], show_progress=True)
+    out = capsys.readouterr().out
+    assert "animations: training steps" in out
+    assert f"{steps}/{steps}" in out  # the bar reached the end
+    record_animations(folder, [key])  # quiet by default
+    assert "animations" not in capsys.readouterr().out
