@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -99,8 +100,9 @@ def test_record_animations_writes_a_gif_per_run(results_folder):
         record_animations(folder, ["spiral__oracle__z0__s0"])
 
 
-def test_record_animations_shows_its_progress(results_folder, capsys):
-    folder, _ = results_folder
+def test_record_animations_shows_its_progress(results_folder, capsys, tmp_path):
+    folder = tmp_path / "results"  # a copy: the shared folder's GIF must stay as its report has it
+    shutil.copytree(results_folder[0], folder)
     key = "gaussian__gan__z1__s0"
     steps = json.loads((folder / "records" / f"{key}.json").read_text())["config"]["steps"]
     record_animations(folder, [key], show_progress=True)
