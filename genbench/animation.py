@@ -25,14 +25,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.patches import Rectangle
 from PIL import Image
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from genbench import plots
 from genbench.config import ORACLE, RunSpec
@@ -223,7 +215,7 @@ def record_animations(
     Returns the paths written, ``folder/animations/KEY.gif``. The stored results are not
     touched: the retraining is a replay of the recorded config and seed.
     """
-    from genbench.runner import build  # the runner builds a model from its config
+    from genbench.runner import build, progress_display  # build: a model from its config
 
     store = ResultStore(folder)
     records = store.records()
@@ -237,15 +229,7 @@ def record_animations(
         RunSpec(**{**config, "params": dict(config.get("params", {}))})
         for config in (records[key]["config"] for key in keys)
     ]
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        disable=not show_progress,
-    )
+    bar = progress_display(enabled=show_progress)
     written = []
     with bar:
         task = bar.add_task("animations: training steps", total=sum(s.steps for s in specs))

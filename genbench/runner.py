@@ -396,6 +396,29 @@ def run_grid(
     return new_records
 
 
+def progress_display(enabled: bool = True) -> Any:
+    """genbench's rich progress display: description, bar, done/total, elapsed time, ETA.
+    Disabled, it shows nothing."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+    )
+
+
 class SweepProgress:
     """A rich progress display: the whole sweep, weighted by training steps for an honest ETA,
     and one bar per run in progress with its step count. Disabled, it does nothing."""
@@ -414,23 +437,7 @@ class SweepProgress:
     def __enter__(self) -> SweepProgress:
         if not self.enabled:
             return self
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.display = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=24),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-        )
+        self.display = progress_display()
         self.display.__enter__()
         self.sweep = self.display.add_task(self._sweep_label(), total=sum(self.weights))
         return self
