@@ -57,32 +57,18 @@ def provenance(device: str) -> dict[str, str]:
 def git_commit() -> str:
     """The commit of the genbench source tree, with '+dirty' for uncommitted changes, or ''."""
     source = Path(genbench.__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=source, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
     try:
-        top = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=source,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        if not top or Path(top).resolve() != source:
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != source:
             return ""  # an installed copy inside some other repository: not genbench's commit
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=source,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "genbench"],
-            cwd=source,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--", "genbench")
+    except (OSError, subprocess.SubprocessError):  # no git, or not a repository
         return ""
     return commit + ("+dirty" if dirty else "")
 

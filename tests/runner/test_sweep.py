@@ -71,6 +71,13 @@ def test_sweep_writes_every_file(toy_sweep):
     assert pd.read_csv(out / "leaderboard.csv").shape[0] == len(board) == 2 * 4
 
 
+def quiet_sweep(preset, out, **options):
+    """``sweep`` of ``preset`` into ``out``, in this process, with no output or report; by
+    default only the spiral and one seed."""
+    options = {"datasets": ["spiral"], "seeds": 1, **options}
+    return sweep(str(preset), out=out, quiet=True, workers=1, report=False, **options)
+
+
 def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
     _, board = toy_sweep
     for _, part in board.groupby("dataset"):
@@ -81,11 +88,9 @@ def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
 
 def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
-    )
+    quiet_sweep(toy_preset, out)
     first = pd.read_csv(out / "runs.csv")
-    sweep(str(toy_preset), out=out, quiet=True, workers=1, report=False, seeds=1, resume=True)
+    quiet_sweep(toy_preset, out, datasets=None, resume=True)
     both = pd.read_csv(out / "runs.csv")
     assert len(first) == 4 and len(both) == 8
     kept = both[both["dataset"] == "spiral"].reset_index(drop=True)
@@ -94,33 +99,17 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
 
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
-    )
-    sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
-    )
+    quiet_sweep(toy_preset, out)
+    quiet_sweep(toy_preset, out)
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("out.previous-")]
     assert len(aside) == 1 and (aside[0] / "runs.csv").exists()
 
 
 def test_resume_refuses_a_different_configuration(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
-    )
+    quiet_sweep(toy_preset, out)
     with pytest.raises(ConfigError, match="different configuration"):
-        sweep(
-            str(toy_preset),
-            out=out,
-            quiet=True,
-            report=False,
-            workers=1,
-            datasets=["spiral"],
-            seeds=1,
-            steps=9,
-            resume=True,
-        )
+        quiet_sweep(toy_preset, out, steps=9, resume=True)
 
 
 def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, toy_preset):
@@ -130,9 +119,7 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     )
     toy_preset.write_text(text)
     out = tmp_path / "out"
-    board = sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=2
-    )
+    board = quiet_sweep(toy_preset, out, seeds=2)
     runs = pd.read_csv(out / "runs.csv").set_index(["model", "latent_dim", "seed"])
     assert runs.loc[("bad", 1, 0), "status"] == "failed"
     assert "adapter broke" in runs.loc[("bad", 1, 0), "error"]
@@ -210,22 +197,10 @@ def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_pre
 
 def test_a_refused_resume_changes_nothing_in_the_folder(tmp_path, toy_preset):
     out = tmp_path / "out"
-    sweep(
-        str(toy_preset), out=out, quiet=True, workers=1, report=False, datasets=["spiral"], seeds=1
-    )
+    quiet_sweep(toy_preset, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(ConfigError):
-        sweep(
-            str(toy_preset),
-            out=out,
-            quiet=True,
-            workers=1,
-            report=False,
-            datasets=["spiral"],
-            seeds=1,
-            steps=9,
-            resume=True,
-        )
+        quiet_sweep(toy_preset, out, steps=9, resume=True)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -246,14 +221,5 @@ def test_leftover_cleaning_touches_only_genbench_temporaries(tmp_path, toy_prese
     theirs = out / ".notes.tmp"
     mine.write_text("half a record")
     theirs.write_text("a user's file")
-    sweep(
-        str(toy_preset),
-        out=out,
-        quiet=True,
-        workers=1,
-        report=False,
-        datasets=["spiral"],
-        seeds=1,
-        resume=True,
-    )
+    quiet_sweep(toy_preset, out, resume=True)
     assert not mine.exists() and theirs.exists()
