@@ -68,6 +68,7 @@ ENTRIES = {
     "ddpm": ("ddpm", 2, {"sampler": "ancestral"}),
     "ddpm_ddim": ("ddpm", 2, {"sampler": "ddim", "sampling_steps": 50}),
     "ddpm_dpm_solver": ("ddpm", 2, {"sampler": "dpm_solver", "sampling_steps": 50}),
+    "ddpm_dpm_solver_sde": ("ddpm", 2, {"sampler": "dpm_solver_sde", "sampling_steps": 50}),
 }
 
 

@@ -12,7 +12,10 @@ runs the process backwards from x_T ~ N(0, I₂):
   probability-flow ODE;
 - ``"dpm_solver"``: DPM-Solver++(2M) (Lu et al., 2022), a second-order multistep solver of the
   same ODE, on ``sampling_steps`` steps evenly spaced in log-SNR, with one network evaluation
-  per step as DDIM has.
+  per step as DDIM has;
+- ``"dpm_solver_sde"``: the same multistep solver for the reverse-time SDE instead of the ODE
+  (SDE-DPM-Solver++(2M), as k-diffusion's ``sample_dpmpp_2m_sde`` with η = 1): stochastic,
+  like ancestral sampling, in ``sampling_steps`` steps, on the same grid and at the same cost.
 
 The latent size is forced to 2: x_T lives in the data space.
 """
@@ -49,7 +52,7 @@ from genbench.models.stack import (
 from genbench.registry import models
 from genbench.seeding import derive_seed
 
-SAMPLERS = ("ancestral", "ddim", "dpm_solver")
+SAMPLERS = ("ancestral", "ddim", "dpm_solver", "dpm_solver_sde")
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
@@ -82,10 +85,10 @@ class DDPM(StackableModel):
     batch_size: int = 256  # target draws per step
     lr: float = 1e-3  # Adam learning rate
     ema_decay: float = 0.0  # > 0: sample with an exponential moving average of the weights
-    # "ancestral" (T stochastic steps), or "ddim" (η = 0) or "dpm_solver" (DPM-Solver++(2M)):
-    # deterministic, in sampling_steps steps
+    # "ancestral" (T stochastic steps); "ddim" (η = 0) or "dpm_solver" (DPM-Solver++(2M)):
+    # deterministic, in sampling_steps steps; "dpm_solver_sde": stochastic, in sampling_steps
     sampler: str = "ancestral"
-    sampling_steps: int = 50  # steps of the deterministic samplers (ancestral always takes T)
+    sampling_steps: int = 50  # steps of the few-step samplers (ancestral always takes T)
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -163,7 +166,12 @@ class DDPM(StackableModel):
         def draw(count: int) -> torch.Tensor:
             if self.sampler == "ancestral":
                 return self._ancestral(count, rng)
-            return self._solve_ode(count, rng, second_order=self.sampler == "dpm_solver")
+            return self._solve(
+                count,
+                rng,
+                second_order=self.sampler != "ddim",
+                stochastic=self.sampler == "dpm_solver_sde",
+            )
 
         return sample_in_chunks(draw, num_samples, self.device)
 
@@ -202,24 +210,30 @@ class DDPM(StackableModel):
         grid = np.minimum(grid, last - np.arange(len(grid)))
         return grid.tolist()
 
-    def _solve_ode(self, count: int, rng: torch.Generator, second_order: bool) -> torch.Tensor:
-        """x_0 by solving the probability-flow ODE from x_T ~ N(0, I₂) on ``sampling_steps``
-        timesteps, (count, 2): evenly spaced for DDIM, evenly in λ for DPM-Solver++(2M).
+    def _solve(
+        self, count: int, rng: torch.Generator, second_order: bool, stochastic: bool = False
+    ) -> torch.Tensor:
+        """x_0 from x_T ~ N(0, I₂) on ``sampling_steps`` timesteps, (count, 2): by solving the
+        probability-flow ODE (evenly spaced steps for DDIM, evenly in λ for DPM-Solver++(2M)),
+        or with ``stochastic`` the reverse-time SDE (evenly in λ).
 
         In the data-prediction form of Lu et al. (2022), with α = √ᾱ, σ = √(1 − ᾱ),
-        λ = log(α/σ) and x̂_0 = (x_t − σ_t ε_θ(x_t, t)) / α_t, a step from t to the next grid
-        step t' is
+        λ = log(α/σ), x̂_0 = (x_t − σ_t ε_θ(x_t, t)) / α_t and η = 0 for the ODE, 1 for the SDE,
+        a step from t to the next grid step t' is
 
-            x_{t'} = (σ_{t'}/σ_t) · x_t + α_{t'} (1 − e^{−h}) · D,    h = λ_{t'} − λ_t,
+            x_{t'} = (σ_{t'}/σ_t) e^{−ηh} · x_t + α_{t'} (1 − e^{−(1+η)h}) · D
+                     + η σ_{t'} √(1 − e^{−2h}) · ξ,    h = λ_{t'} − λ_t,  ξ ~ N(0, I₂),
 
-        with D = x̂_0 for DDIM (this is Song et al.'s η = 0 step, rewritten), and for
-        DPM-Solver++(2M), from the second step on, D = (1 + 1/2r) x̂_0 − 1/2r · x̂_0(previous
+        with D = x̂_0 for DDIM (this is Song et al.'s η = 0 step, rewritten), and for the
+        second-order solvers, from the second step on, D = (1 + 1/2r) x̂_0 − 1/2r · x̂_0(previous
         step), r = h(previous step)/h. The last step, to ᾱ = 1 (h = ∞), returns x̂_0.
         """
+        second_order = second_order or stochastic
         grid = self._ode_timesteps(uniform_in="lambda" if second_order else "time")
         alpha_bars = self.alpha_bars[grid].tolist()
         alphas = [math.sqrt(a) for a in alpha_bars]
         sigmas = [math.sqrt(1 - a) for a in alpha_bars]
+        eta = 1.0 if stochastic else 0.0
         x = torch.randn(count, 2, generator=rng, device=self.device)
         previous: tuple[torch.Tensor, float] | None = None  # (x̂_0, h) of the last step
         for i, t in enumerate(grid):
@@ -231,6 +245,10 @@ class DDPM(StackableModel):
             if second_order and previous is not None:
                 half_inverse_r = h / previous[1] / 2
                 direction = (1 + half_inverse_r) * x_0 - half_inverse_r * previous[0]
-            x = sigmas[i + 1] / sigmas[i] * x - alphas[i + 1] * math.expm1(-h) * direction
+            decay = sigmas[i + 1] / sigmas[i] * math.exp(-eta * h)
+            x = decay * x - alphas[i + 1] * math.expm1(-(1 + eta) * h) * direction
+            if stochastic:
+                noise = torch.randn(x.shape, generator=rng, device=self.device)
+                x = x + sigmas[i + 1] * math.sqrt(-math.expm1(-2 * h)) * noise
             previous = (x_0, h)
         return x_0

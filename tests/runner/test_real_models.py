@@ -33,7 +33,7 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     assert sorted(runs["model"]) == [
         "ddpm",
         "ddpm_ddim",
-        "ddpm_dpm_solver",
+        "ddpm_dpm_solver_sde",
         "gan",
         "oracle",
         "realnvp",
