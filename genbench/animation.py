@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.patches import Rectangle
@@ -30,6 +32,7 @@ from genbench import plots
 from genbench.config import ORACLE, RunSpec
 from genbench.datasets import get_target
 from genbench.datasets.base import Target
+from genbench.executors import in_workers, model_class_of, tell_main
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.registry import models
 from genbench.results import ResultStore
@@ -198,6 +201,7 @@ def record_animations(
     num_frames: int = NUM_FRAMES,
     num_points: int = NUM_POINTS,
     show_progress: bool = False,
+    workers: int = 1,
 ) -> list[Path]:
     """Retrain runs of a results folder with a ``FrameRecorder`` and write their GIFs.
 
@@ -211,11 +215,13 @@ def record_animations(
     num_points : points drawn in every frame (always from the same noise).
     show_progress : show a progress bar over the training steps of all the runs (on the
         ``article`` preset the six default runs retrain for about half an hour).
+    workers : retrain in this many single-threaded worker processes at once (as ``run``
+        trains its grid); 1 retrains in this process, one run after another.
 
-    Returns the paths written, ``folder/animations/KEY.gif``. The stored results are not
-    touched: the retraining is a replay of the recorded config and seed.
+    Returns the paths written, ``folder/animations/KEY.gif``, in the order of ``runs``. The
+    stored results are not touched: the retraining is a replay of the recorded config and seed.
     """
-    from genbench.runner import build, progress_display  # build: a model from its config
+    from genbench.runner import progress_display
 
     store = ResultStore(folder)
     records = store.records()
@@ -229,35 +235,87 @@ def record_animations(
         RunSpec(**{**config, "params": dict(config.get("params", {}))})
         for config in (records[key]["config"] for key in keys)
     ]
+    tasks = [
+        (index, spec, device, max(1, spec.steps // num_frames), num_points, model_class_of(spec))
+        for index, spec in enumerate(specs)
+    ]
     bar = progress_display(enabled=show_progress)
-    written = []
+    written: dict[int, Path] = {}
     with bar:
-        task = bar.add_task("animations: training steps", total=sum(s.steps for s in specs))
-        done = 0  # steps of the runs already animated
-        for key, spec in zip(keys, specs, strict=True):
-            target = get_target(spec.dataset)
-            model = build(models.get(spec.model), spec, device)
+        progress = _AnimationProgress(bar, specs)
+        if workers <= 1 or len(tasks) <= 1:
 
-            def advance(step: int, loss: float, done: int = done) -> None:
-                bar.update(task, completed=done + step)
+            def in_process(task: tuple) -> tuple[int, list[Frame]]:
+                return task[0], record_frames(*task[1:], on_step=partial(progress.step, [task[0]]))
 
-            recorder = FrameRecorder(
-                model,
-                every=max(1, spec.steps // num_frames),
-                num_points=num_points,
-                seed=spec.seed,
-                steps=spec.steps,
-                then=advance,
-            )
-            model.fit(target, spec.steps, spec.seed, progress=recorder)
-            done += spec.steps
+            results = map(in_process, tasks)
+        else:
+            results = in_workers(_record_in_worker, tasks, workers, progress)
+        for index, frames in results:  # the GIFs are drawn here while the workers train on
+            key, spec = keys[index], specs[index]
             title = (
                 f"{spec.entry}, latent dim {spec.latent_dim}, on {spec.dataset} (seed {spec.seed})"
             )
             path = store.folder / ANIMATION_FOLDER / f"{key}.gif"
             colour = plots.model_colours([spec.entry])[spec.entry]  # as in the report's figures
-            gif = write_gif(
-                path, target, recorder.frames, title=title, colour=colour, total_steps=spec.steps
+            written[index] = write_gif(
+                path,
+                get_target(spec.dataset),
+                frames,
+                title=title,
+                colour=colour,
+                total_steps=spec.steps,
             )
-            written.append(gif)
-    return written
+    return [written[index] for index in range(len(specs))]
+
+
+def record_frames(
+    spec: RunSpec,
+    device: str,
+    every: int,
+    num_points: int,
+    model_class: type | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> list[Frame]:
+    """Train ``spec``'s model afresh with a :class:`FrameRecorder` taking a frame every
+    ``every`` steps; ``on_step(steps done)`` follows the training."""
+    from genbench.runner import build
+
+    model = build(model_class or models.get(spec.model), spec, device)
+    recorder = FrameRecorder(
+        model,
+        every=every,
+        num_points=num_points,
+        seed=spec.seed,
+        steps=spec.steps,
+        then=(lambda step, loss: on_step(step)) if on_step else None,
+    )
+    model.fit(get_target(spec.dataset), spec.steps, spec.seed, progress=recorder)
+    return recorder.frames
+
+
+def _record_in_worker(
+    index: int, spec: RunSpec, device: str, every: int, num_points: int, model_class: type | None
+) -> tuple[int, list[Frame]]:
+    tell_main("start", [index])
+    frames = record_frames(
+        spec, device, every, num_points, model_class, partial(tell_main, "step", [index])
+    )
+    return index, frames
+
+
+class _AnimationProgress:
+    """One progress bar over the training steps of all the animations, in whatever order
+    (and however many at once) they train."""
+
+    def __init__(self, bar: Any, specs: Sequence[RunSpec]) -> None:
+        self.bar = bar
+        self.task = bar.add_task("animations: training steps", total=sum(s.steps for s in specs))
+        self.done = [0] * len(specs)
+
+    def start(self, group: Sequence[int]) -> None:
+        pass
+
+    def step(self, group: Sequence[int], steps_done: int) -> None:
+        self.done[group[0]] = steps_done
+        self.bar.update(self.task, completed=sum(self.done))

@@ -14,7 +14,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -64,34 +64,38 @@ def execute_all(
                     yield index, record, samples
         return
 
+    tasks = [
+        (group, [runs[index] for index in group], device, model_class_of(runs[group[0]]))
+        for group in groups
+    ]
+    for results in in_workers(_execute_in_worker, tasks, workers, progress):
+        yield from results
+
+
+def in_workers(
+    function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int, progress: Progress
+) -> Iterator[Any]:
+    """``function(*task)`` for each of ``tasks`` in a :func:`worker_pool` of at most ``workers``
+    processes, in the order given; yields each return value as it completes.
+
+    ``function`` (a module-level function, for pickling) reports its progress with
+    :func:`tell_main`, which reaches ``progress`` here. If anything goes wrong, or the caller
+    is interrupted or stops iterating, the workers are stopped at once.
+    """
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
-    pool = ProcessPoolExecutor(
-        min(workers, len(groups)),
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(messages, os.getpid()),
-    )
-    pending: set[Future] = {
-        pool.submit(
-            _execute_in_worker,
-            group,
-            [runs[index] for index in group],
-            device,
-            _model_class(runs[group[0]]),
-        )
-        for group in groups
-    }
+    pool = worker_pool(min(workers, len(tasks)), messages)
+    pending: set[Future] = {pool.submit(function, *task) for task in tasks}
     try:
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             _drain(messages, progress)
             for future in done:
-                yield from future.result()
+                yield future.result()
         _drain(messages, progress)
     except BaseException:
-        # Interrupted or failed: every finished run is already saved by the caller, so stop the
-        # workers now instead of waiting for the runs in flight (minutes on the article preset).
+        # Interrupted or failed: every finished result is already with the caller, so stop the
+        # workers now instead of waiting for the tasks in flight (minutes on the article preset).
         workers_alive = list((pool._processes or {}).values())  # gone after shutdown()
         pool.shutdown(wait=False, cancel_futures=True)
         for process in workers_alive:
@@ -99,6 +103,21 @@ def execute_all(
         raise
     finally:
         pool.shutdown(wait=True)
+
+
+def worker_pool(workers: int, messages: Any = None) -> ProcessPoolExecutor:
+    """``workers`` spawned processes that run torch on one thread each and exit with this one.
+
+    ``messages`` is the queue that tasks report progress on (``_execute_in_worker``); a pool
+    for other work may go without one.
+    """
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(messages, os.getpid()),
+    )
 
 
 @contextlib.contextmanager
@@ -151,7 +170,7 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="genbench-parent-watch", daemon=True).start()
 
 
-def _model_class(spec: RunSpec) -> type | None:
+def model_class_of(spec: RunSpec) -> type | None:
     """The adapter class, resolved here: a worker's registry lacks models registered at run time."""
     from genbench.config import ORACLE
     from genbench.registry import models
@@ -159,17 +178,24 @@ def _model_class(spec: RunSpec) -> type | None:
     return None if spec.model == ORACLE else models.get(spec.model)
 
 
+def tell_main(kind: str, group: Sequence[int], steps: int = 0) -> None:
+    """In a task of :func:`in_workers`: tell the main process's ``progress`` that the task's
+    ``group`` (of run or task indices) has started (``kind`` "start") or done ``steps`` steps
+    ("step")."""
+    _messages.put((kind, list(group), steps))
+
+
 def _execute_in_worker(
     group: list[int], specs: list[RunSpec], device: str, model_class: type | None
 ) -> list[Result]:
     from genbench.runner import execute_group
 
-    _messages.put(("start", group, 0))
+    tell_main("start", group)
     results = execute_group(
         specs,
         device,
         model_class=model_class,
-        on_step=lambda steps: _messages.put(("step", group, steps)),
+        on_step=lambda steps: tell_main("step", group, steps),
     )
     return [
         (index, record, samples) for index, (record, samples) in zip(group, results, strict=True)

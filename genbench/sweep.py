@@ -101,7 +101,9 @@ def sweep(
         chosen = [key for key in default_animation_runs(store.folder) if key in keys]
         if chosen:
             _say(quiet, f"recording {len(chosen)} training animations (GAN, latent 1 and 3)")
-            record_animations(store.folder, chosen, device=device, show_progress=not quiet)
+            record_animations(
+                store.folder, chosen, device=device, show_progress=not quiet, workers=workers
+            )
         build_report(store.folder)
         _say(quiet, f"wrote {store.folder / 'report.html'} and {store.folder / 'report.md'}")
     return board

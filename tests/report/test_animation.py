@@ -111,3 +111,21 @@ def test_record_animations_shows_its_progress(results_folder, capsys, tmp_path):
     assert f"{steps}/{steps}" in out  # the bar reached the end
     record_animations(folder, [key])  # quiet by default
     assert "animations" not in capsys.readouterr().out
+
+
+def test_record_animations_in_worker_processes(results_folder, capsys, tmp_path):
+    # As `run` records them: the runs retrain in parallel worker processes; the GIFs come back
+    # in the order asked for, and the one progress bar counts every run's steps.
+    folder = tmp_path / "results"
+    shutil.copytree(results_folder[0], folder)
+    keys = ["spiral__gan__z3__s0", "gaussian__gan__z1__s0"]
+    total = sum(
+        json.loads((folder / "records" / f"{key}.json").read_text())["config"]["steps"]
+        for key in keys
+    )
+    paths = record_animations(folder, keys, show_progress=True, workers=2)
+    assert [path.name for path in paths] == [f"{key}.gif" for key in keys]
+    for path in paths:
+        with Image.open(path) as image:
+            assert image.n_frames >= 5
+    assert f"{total}/{total}" in capsys.readouterr().out
