@@ -29,10 +29,10 @@ import torch
 from test_training_steps import flops_per_step
 
 from genbench.config import RunSpec, expand, load_preset
-from genbench.datasets import get_target
 from genbench.executors import default_workers, worker_pool
 from genbench.registry import models as registry
 from genbench.runner import build, group_runs
+from genbench.targets import get_target
 
 STEP_DIVISOR = 20  # quick's 400 GAN steps become 20, its 3,000 DDPM steps 150
 ROUNDS = 3
@@ -47,7 +47,7 @@ def quick_trainings() -> list[list[RunSpec]]:
     runs = [spec for spec in expand(preset, fixed) if spec.steps > 0]  # the oracle trains nothing
     groups = []
     for group in group_runs(runs):
-        distinct = {(runs[i].dataset, runs[i].seed): runs[i] for i in group}  # samplers share
+        distinct = {(runs[i].target, runs[i].seed): runs[i] for i in group}  # samplers share
         groups.append(
             [
                 dataclasses.replace(spec, steps=max(1, spec.steps // STEP_DIVISOR))
@@ -60,7 +60,7 @@ def quick_trainings() -> list[list[RunSpec]]:
 def train(specs: Sequence[RunSpec], device: str, stacked: bool) -> None:
     """Train one model per spec (all of one group): as one stack, or one ``fit`` at a time."""
     model_class = registry.get(specs[0].model)
-    targets = [get_target(spec.dataset) for spec in specs]
+    targets = [get_target(spec.target) for spec in specs]
     seeds = [spec.seed for spec in specs]
     if stacked:
         fitted = [build(model_class, specs[0], device) for _ in specs]
@@ -75,7 +75,7 @@ def train(specs: Sequence[RunSpec], device: str, stacked: bool) -> None:
 def group_flops(specs: Sequence[RunSpec]) -> int:
     """FLOPs of all the steps of one group (its models share one architecture)."""
     model = build(registry.get(specs[0].model), specs[0], "cpu")
-    model.fit(get_target(specs[0].dataset), 1, 0)  # one step builds the networks to count
+    model.fit(get_target(specs[0].target), 1, 0)  # one step builds the networks to count
     return flops_per_step(model) * sum(spec.steps for spec in specs)
 
 

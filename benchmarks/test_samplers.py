@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from genbench.config import load_preset
-from genbench.datasets import get_target
 from genbench.models import get_model_class
+from genbench.targets import get_target
 
 TRAINING_STEPS = 5  # enough to run fit; the weights' values do not change the cost
 SMALL_BATCH = 1_024

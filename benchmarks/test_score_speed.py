@@ -14,9 +14,9 @@ fraction of peak is a lower bound.
 import numpy as np
 import pytest
 
-from genbench.datasets import get_target
 from genbench.metrics import score
 from genbench.metrics.kl import NUM_REFERENCE
+from genbench.targets import get_target
 
 NUM_SAMPLES = 10_000
 KERNEL_FLOPS = 8

@@ -23,9 +23,9 @@ import torch
 from test_samplers import linear_flops
 
 from genbench.config import load_preset
-from genbench.datasets import get_target
 from genbench.executors import single_threaded
 from genbench.models import get_model_class
+from genbench.targets import get_target
 
 STEPS = 20  # optimiser steps per timed fit
 ROUNDS = 3

@@ -9,6 +9,6 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 # Importing the subpackages fills the target, metric and model registries.
 from genbench import metrics, models  # noqa: F401
-from genbench.datasets import Target, get_target
+from genbench.targets import Target, get_target
 
 __all__ = ["Target", "__version__", "get_target"]

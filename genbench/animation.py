@@ -30,12 +30,12 @@ from PIL import Image
 
 from genbench import plots
 from genbench.config import ORACLE, RunSpec
-from genbench.datasets import get_target
-from genbench.datasets.base import Target
 from genbench.executors import in_workers, model_class_of, tell_main
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.registry import models
 from genbench.results import ResultStore
+from genbench.targets import get_target
+from genbench.targets.base import Target
 
 ANIMATION_FOLDER = "animations"
 DEFAULT_MODEL = "gan"  # the family whose training `run` animates by default
@@ -254,13 +254,13 @@ def record_animations(
         for index, frames in results:  # the GIFs are drawn here while the workers train on
             key, spec = keys[index], specs[index]
             title = (
-                f"{spec.entry}, latent dim {spec.latent_dim}, on {spec.dataset} (seed {spec.seed})"
+                f"{spec.entry}, latent dim {spec.latent_dim}, on {spec.target} (seed {spec.seed})"
             )
             path = store.folder / ANIMATION_FOLDER / f"{key}.gif"
             colour = plots.model_colours([spec.entry])[spec.entry]  # as in the report's figures
             written[index] = write_gif(
                 path,
-                get_target(spec.dataset),
+                get_target(spec.target),
                 frames,
                 title=title,
                 colour=colour,
@@ -290,7 +290,7 @@ def record_frames(
         steps=spec.steps,
         then=(lambda step, loss: on_step(step)) if on_step else None,
     )
-    model.fit(get_target(spec.dataset), spec.steps, spec.seed, progress=recorder)
+    model.fit(get_target(spec.target), spec.steps, spec.seed, progress=recorder)
     return recorder.frames
 
 

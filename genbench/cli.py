@@ -16,11 +16,11 @@ from typing import NoReturn
 from genbench import __version__
 from genbench.compare import CompareError
 from genbench.config import ConfigError
-from genbench.datasets import get_target
 from genbench.io import InputError, load_samples
 from genbench.metrics import oracle_scores, score
 from genbench.registry import UnknownNameError, metrics, models, targets
 from genbench.report import ReportError
+from genbench.targets import get_target
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -56,7 +56,13 @@ def add_score(commands: argparse._SubParsersAction) -> None:
         "header) against a target with every metric.",
     )
     parser.add_argument("samples", help="an (n, 2) .npy array or a 2-column .csv file")
-    parser.add_argument("--dataset", required=True, help="target name (see 'genbench list')")
+    parser.add_argument(
+        "--target",
+        "--dataset",  # the old spelling, kept for existing scripts
+        dest="target",
+        required=True,
+        help="target name (see 'genbench list')",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object, nothing else")
     parser.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of the metrics' reference draws"
@@ -65,11 +71,13 @@ def add_score(commands: argparse._SubParsersAction) -> None:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    target = get_target(args.dataset)
+    target = get_target(args.target)
     samples = load_samples(args.samples)
     values = score(target, samples, seed=args.seed)
     if args.json:
-        print(json.dumps({"dataset": target.name, "n": len(samples), "metrics": values}))
+        # "dataset" repeats "target" for scripts written against earlier versions
+        result = {"target": target.name, "dataset": target.name, "n": len(samples)}
+        print(json.dumps(result | {"metrics": values}))
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
@@ -100,7 +108,14 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--preset", default="quick", help="quick (default), article, or a preset .toml file"
     )
     parser.add_argument("--models", nargs="+", metavar="MODEL", help="only these model entries")
-    parser.add_argument("--datasets", nargs="+", metavar="DATASET", help="only these targets")
+    parser.add_argument(
+        "--targets",
+        "--datasets",  # the old spelling, kept for existing scripts
+        dest="targets",
+        nargs="+",
+        metavar="TARGET",
+        help="only these targets",
+    )
     parser.add_argument(
         "--latent-dims",
         nargs="+",
@@ -145,7 +160,7 @@ def run_run(args: argparse.Namespace) -> int:
     sweep(
         preset=args.preset,
         models=args.models,
-        datasets=args.datasets,
+        targets=args.targets,
         latent_dims=args.latent_dims,
         seeds=args.seeds,
         steps=args.steps,

@@ -30,7 +30,7 @@ class CompareError(ValueError):
 
 @dataclass(frozen=True)
 class Comparison:
-    changes: pd.DataFrame  # one row per (dataset, model, latent_dim, metric) in both files
+    changes: pd.DataFrame  # one row per (target, model, latent_dim, metric) in both files
     only_old: pd.DataFrame  # entries (GROUP columns) only in the old leaderboard
     only_new: pd.DataFrame  # entries only in the new one
     warnings: list[str]
@@ -52,6 +52,8 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
         board = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise CompareError(f"{path}: not a readable CSV ({str(error).strip()[:120]})") from None
+    if "target" not in board.columns:  # written by a version that called targets datasets
+        board = board.rename(columns={"dataset": "target"})
     missing = [c for c in [*GROUP, "seeds", "failed"] if c not in board.columns]
     if missing:
         raise CompareError(
@@ -67,7 +69,7 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
                 f"{path}: column {column} holds values that are not numbers"
             ) from None
     if board.duplicated(GROUP).any():
-        raise CompareError(f"{path}: repeated (dataset, model, latent_dim) rows")
+        raise CompareError(f"{path}: repeated (target, model, latent_dim) rows")
     return board
 
 
@@ -82,7 +84,7 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:
     merged = old.merge(new, on=GROUP, how="outer", suffixes=("_old", "_new"), indicator=True)
     both = merged[merged["_merge"] == "both"]
     if both.empty:
-        raise CompareError("the two leaderboards have no (dataset, model, latent_dim) in common")
+        raise CompareError("the two leaderboards have no (target, model, latent_dim) in common")
     rows = []
     for _, entry in both.iterrows():
         rows.extend(_change(entry, name) for name in names)

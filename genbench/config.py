@@ -44,7 +44,7 @@ class Preset:
 
     name: str
     description: str
-    datasets: tuple[str, ...]  # target names
+    targets: tuple[str, ...]  # target names
     models: Mapping[str, ModelPlan]  # leaderboard entry name → plan
     seeds: int  # seeds 0 … seeds − 1 for every cell of the grid
     num_samples: int  # samples drawn from every trained model and scored
@@ -54,7 +54,7 @@ class Preset:
 class RunSpec:
     """One cell of the grid: train one model on one target with one seed, sample, score."""
 
-    dataset: str
+    target: str
     entry: str  # the leaderboard's model column
     model: str  # registry name of the adapter, or ORACLE
     latent_dim: int  # 0 for the oracle, which has no latent space
@@ -66,7 +66,7 @@ class RunSpec:
     @property
     def key(self) -> str:
         """A file-name-safe identifier, unique within a grid."""
-        return f"{self.dataset}__{self.entry}__z{self.latent_dim}__s{self.seed}"
+        return f"{self.target}__{self.entry}__z{self.latent_dim}__s{self.seed}"
 
     def config(self) -> dict[str, Any]:
         """Everything that determines this run's result (the device aside), as JSON data."""
@@ -106,7 +106,9 @@ def load_preset(name_or_path: str) -> Preset:
         return Preset(
             name=data["name"],
             description=data.get("description", ""),
-            datasets=tuple(data["datasets"]),
+            targets=tuple(
+                data["targets"] if "targets" in data else data["datasets"]
+            ),  # old key name
             models=models,
             seeds=int(data["seeds"]),
             num_samples=int(data["num_samples"]),
@@ -121,7 +123,7 @@ def narrow(
     preset: Preset,
     *,
     models: Sequence[str] | None = None,
-    datasets: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
     latent_dims: Sequence[int] | None = None,
     seeds: int | None = None,
     steps: int | None = None,
@@ -130,7 +132,7 @@ def narrow(
     """The preset with the command line's selections and overrides applied."""
     for asked, known, what in [
         (models, preset.models, "model"),
-        (datasets, preset.datasets, "dataset"),
+        (targets, preset.targets, "target"),
     ]:
         unknown = [name for name in asked or () if name not in known]
         if unknown:
@@ -149,7 +151,7 @@ def narrow(
     }
     return dataclasses.replace(
         preset,
-        datasets=tuple(d for d in preset.datasets if not datasets or d in datasets),
+        targets=tuple(d for d in preset.targets if not targets or d in targets),
         models=plans,
         seeds=seeds if seeds is not None else preset.seeds,
         num_samples=num_samples if num_samples is not None else preset.num_samples,
@@ -163,16 +165,16 @@ def expand(preset: Preset, fixed_latent_dims: Mapping[str, int | None]) -> list[
     a fixed-latent family runs once per seed whatever the sweep says.
     """
     runs = []
-    for dataset in preset.datasets:
+    for target in preset.targets:
         for seed in range(preset.seeds):
-            runs.append(RunSpec(dataset, ORACLE, ORACLE, 0, seed, 0, preset.num_samples))
+            runs.append(RunSpec(target, ORACLE, ORACLE, 0, seed, 0, preset.num_samples))
         for entry, plan in preset.models.items():
             fixed = fixed_latent_dims[plan.model]
             for latent_dim in (fixed,) if fixed else plan.latent_dims:
                 for seed in range(preset.seeds):
                     runs.append(
                         RunSpec(
-                            dataset,
+                            target,
                             entry,
                             plan.model,
                             latent_dim,

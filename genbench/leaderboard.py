@@ -1,5 +1,5 @@
 """Aggregate runs over seeds: mean, standard deviation and a 95 % confidence interval per metric,
-and a rank per dataset in which entries whose intervals overlap share a rank.
+and a rank per target in which entries whose intervals overlap share a rank.
 
 Positive metrics with a long tail over seeds (KL divergences, Wasserstein distances) get
 log-scale intervals, the others Student-t ones (see ``confidence_interval``)."""
@@ -13,7 +13,7 @@ from scipy import stats
 from genbench.config import ORACLE
 from genbench.registry import metrics
 
-GROUP = ["dataset", "model", "latent_dim"]
+GROUP = ["target", "model", "latent_dim"]
 CONFIDENCE = 0.95
 # The primary ranking. KL(p ‖ q̂) is the article's measure and the steadiest over seeds: on the
 # quick preset the oracle's 95 % interval is ±10 % for it and ±60 % for w2 on eight_gaussians.
@@ -57,14 +57,14 @@ def confidence_interval(
 
 
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, model, latent_dim): per metric ``<m>_mean``, ``_std``, ``_ci_low``,
+    """One row per (target, model, latent_dim): per metric ``<m>_mean``, ``_std``, ``_ci_low``,
     ``_ci_high`` and ``_rank``; ``rank`` is the rank by ``RANK_METRIC``."""
     names = metrics.available()
     rows = []
-    for (dataset, model, latent_dim), group in runs.groupby(GROUP, sort=False):
+    for (target, model, latent_dim), group in runs.groupby(GROUP, sort=False):
         ok = group[group["status"] == "ok"]
         row = {
-            "dataset": dataset,
+            "target": target,
             "model": model,
             "latent_dim": latent_dim,
             "seeds": len(group),
@@ -90,12 +90,12 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         return board
     for name in names:
         board[f"{name}_rank"] = 0
-        for _, part in board.groupby("dataset", sort=False):
+        for _, part in board.groupby("target", sort=False):
             board.loc[part.index, f"{name}_rank"] = shared_ranks(part, name)
     board["rank"] = board[f"{RANK_METRIC}_rank"]
     board["not_oracle"] = board["model"] != ORACLE  # within a shared rank, the oracle first
     board = board.sort_values(
-        ["dataset", "rank", "not_oracle", f"{RANK_METRIC}_mean"], kind="stable"
+        ["target", "rank", "not_oracle", f"{RANK_METRIC}_mean"], kind="stable"
     )
     return board.drop(columns="not_oracle").reset_index(drop=True)
 

@@ -30,8 +30,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from genbench.config import ORACLE
-from genbench.datasets.base import Target
 from genbench.results import atomic_write
+from genbench.targets.base import Target
 
 # Okabe & Ito (2008), "Color universal design": safe for protan-, deutan- and tritanopia.
 # Ordered so that the first four (the built-in families) are the most distinct on light grey.
@@ -456,7 +456,7 @@ def style_metric_axes(
 def leaderboard_heatmap(
     board: pd.DataFrame,
     *,
-    datasets: Sequence[str],
+    targets: Sequence[str],
     entries: Sequence[tuple[str, int]],
     rank_metric: str = "w2",
 ) -> Figure:
@@ -466,10 +466,10 @@ def leaderboard_heatmap(
     (rank − 1) / (entries − 1), so that the colour scale means the same on every row. The image
     axes is labelled ``heatmap``; its data is the (targets, entries) array of normalised ranks.
     """
-    ranks = np.full((len(datasets), len(entries)), np.nan)
+    ranks = np.full((len(targets), len(entries)), np.nan)
     cells: dict[tuple[int, int], tuple[int, float]] = {}
-    for i, dataset in enumerate(datasets):
-        part = board[board["dataset"] == dataset]
+    for i, target in enumerate(targets):
+        part = board[board["target"] == target]
         worst = max(1, len(part) - 1)
         for row in part.itertuples():
             key = (row.model, 0 if row.model == ORACLE else int(row.latent_dim))
@@ -479,7 +479,7 @@ def leaderboard_heatmap(
             ranks[i, j] = (int(row.rank) - 1) / worst
             cells[i, j] = (int(row.rank), float(getattr(row, f"{rank_metric}_mean")))
 
-    figure = new_figure(1.9 + 0.74 * len(entries), 1.3 + 0.62 * len(datasets))
+    figure = new_figure(1.9 + 0.74 * len(entries), 1.3 + 0.62 * len(targets))
     figure.set_layout_engine("constrained")
     axes = figure.add_subplot()
     axes.set_label("heatmap")
@@ -502,7 +502,7 @@ def leaderboard_heatmap(
         )
         shown = f"{value:.3g}" if np.isfinite(value) else "failed"
         axes.text(j, i + 0.22, shown, ha="center", va="center", fontsize=6.5, color=colour)
-    for i in range(len(datasets)):
+    for i in range(len(targets)):
         for j in range(len(entries)):
             if (i, j) not in cells:
                 axes.text(j, i, "n/a", ha="center", va="center", fontsize=7, color="#999999")
@@ -510,8 +510,8 @@ def leaderboard_heatmap(
     axes.set_xticklabels(
         ["oracle" if m == ORACLE else f"{m}\nz={k}" for m, k in entries], fontsize=7.5
     )
-    axes.set_yticks(range(len(datasets)))
-    axes.set_yticklabels(datasets, fontsize=8.5)
+    axes.set_yticks(range(len(targets)))
+    axes.set_yticklabels(targets, fontsize=8.5)
     axes.tick_params(length=0)
     axes.xaxis.tick_top()
     for spine in axes.spines.values():

@@ -36,15 +36,15 @@ import pandas as pd
 import genbench
 from genbench import plots
 from genbench.config import ORACLE
-from genbench.datasets import get_target
 from genbench.leaderboard import RANK_METRIC
 from genbench.registry import UnknownNameError, metrics
 from genbench.results import ID_COLUMNS, atomic_write_text
+from genbench.targets import get_target
 
 FIGURE_FOLDER = "figures"
 ANIMATION_FOLDER = "animations"
 RUN_COLUMNS = [*ID_COLUMNS, "status"]
-BOARD_COLUMNS = ["dataset", "model", "latent_dim", "rank"]
+BOARD_COLUMNS = ["target", "model", "latent_dim", "rank"]
 PROVENANCE = ["preset", "genbench_version", "git_commit", "torch_version", "device"]
 
 
@@ -61,7 +61,7 @@ class Results:
     config: dict[str, Any]
     runs: pd.DataFrame  # runs.csv
     board: pd.DataFrame  # leaderboard.csv
-    datasets: list[str]  # in the preset's order
+    targets: list[str]  # in the preset's order
     models: list[str]  # leaderboard entries except the oracle, in the preset's order
     latent_dims: list[int]  # every latent size of a non-oracle entry, ascending
     metric_names: list[str]  # metrics with columns in the leaderboard, in registry order
@@ -118,10 +118,10 @@ def load_results(folder: str | Path) -> Results:
             board[column] = pd.to_numeric(board[column], errors="coerce")
 
     preset = config.get("preset", {}) if isinstance(config.get("preset"), dict) else {}
-    datasets = ordered(board["dataset"], preset.get("datasets", []))
-    for dataset in datasets:
+    targets = ordered(board["target"], preset.get("targets", []))
+    for target in targets:
         try:
-            get_target(dataset)
+            get_target(target)
         except UnknownNameError as error:
             raise ReportError(f"{folder / 'leaderboard.csv'}: {error}") from None
     models = [m for m in ordered(board["model"], list(preset.get("models", {}))) if m != ORACLE]
@@ -131,7 +131,7 @@ def load_results(folder: str | Path) -> Results:
         config=config,
         runs=runs,
         board=board,
-        datasets=datasets,
+        targets=targets,
         models=models,
         latent_dims=sorted({int(k) for k in swept["latent_dim"]}),
         metric_names=metric_names,
@@ -162,6 +162,8 @@ def read_table(path: Path, required: list[str]) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
         message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error)
         raise ReportError(f"{path} is not a readable CSV ({message})") from None
+    if "target" not in table.columns:  # written by a version that called targets datasets
+        table = table.rename(columns={"dataset": "target"})
     missing = [column for column in required if column not in table.columns]
     if missing:
         raise ReportError(f"{path} is not a genbench table: it lacks {', '.join(missing)}")
@@ -177,18 +179,18 @@ def ordered(values: pd.Series, preferred: list[str]) -> list[str]:
 
 
 def shown_samples(
-    results: Results, dataset: str
+    results: Results, target: str
 ) -> tuple[dict[tuple[str, int], np.ndarray | None], set[int]]:
-    """Per entry of ``dataset``, the samples of its lowest seed that finished and whose file
+    """Per entry of ``target``, the samples of its lowest seed that finished and whose file
     reads as an (n, 2) finite array (None when there is none), and the seeds shown."""
-    runs = results.runs[(results.runs["dataset"] == dataset) & (results.runs["status"] == "ok")]
+    runs = results.runs[(results.runs["target"] == target) & (results.runs["status"] == "ok")]
     found: dict[tuple[str, int], np.ndarray | None] = {}
     seeds = set()
     for model, latent_dim in results.entries:
         found[model, latent_dim] = None
         rows = runs[(runs["model"] == model) & (runs["latent_dim"] == latent_dim)]
         for seed in sorted(int(s) for s in rows["seed"]):
-            path = results.folder / "samples" / f"{dataset}__{model}__z{latent_dim}__s{seed}.npy"
+            path = results.folder / "samples" / f"{target}__{model}__z{latent_dim}__s{seed}.npy"
             try:
                 points = np.load(path, allow_pickle=False)
             except (OSError, ValueError):
@@ -208,16 +210,16 @@ def build_figures(results: Results) -> dict[str, Path]:
     figures = {}
     figure = plots.leaderboard_heatmap(
         results.board,
-        datasets=results.datasets,
+        targets=results.targets,
         entries=results.entries,
         rank_metric=results.rank_metric,
     )
     figures["leaderboard"] = plots.save_png(figure, out / "leaderboard.png")
     seeds = seed_count(results)
-    for dataset in results.datasets:
-        target = get_target(dataset)
-        part = results.board[results.board["dataset"] == dataset]
-        samples, shown = shown_samples(results, dataset)
+    for name in results.targets:
+        target = get_target(name)
+        part = results.board[results.board["target"] == name]
+        samples, shown = shown_samples(results, name)
         which = f"seed {min(shown)}" if len(shown) == 1 else "the lowest finished seed"
         figure = plots.sample_grid(
             target,
@@ -228,19 +230,15 @@ def build_figures(results: Results) -> dict[str, Path]:
             subtitle=f"dots: the run with {which} of each entry; corner metrics: means over "
             f"{seeds}",
         )
-        figures[f"samples_{dataset}"] = plots.save_png(
-            figure, out / f"samples_{safe_name(dataset)}.png"
-        )
+        figures[f"samples_{name}"] = plots.save_png(figure, out / f"samples_{safe_name(name)}.png")
         figure = plots.metric_curves(
             part,
             models=results.models,
             metric_names=results.metric_names,
-            title=f"{dataset}: metrics against the latent dimension "
+            title=f"{name}: metrics against the latent dimension "
             f"(mean and 95 % interval over {seeds})",
         )
-        figures[f"metrics_{dataset}"] = plots.save_png(
-            figure, out / f"metrics_{safe_name(dataset)}.png"
-        )
+        figures[f"metrics_{name}"] = plots.save_png(figure, out / f"metrics_{safe_name(name)}.png")
     return figures
 
 
@@ -271,8 +269,8 @@ def animation_caption(path: Path) -> str:
     match = re.fullmatch(r"(.+)__(.+)__z(\d+)__s(\d+)", path.stem)
     if not match:
         return path.stem
-    dataset, model, latent_dim, seed = match.groups()
-    return f"{model}, latent dim {latent_dim}, on {dataset} (seed {seed})"
+    target, model, latent_dim, seed = match.groups()
+    return f"{model}, latent dim {latent_dim}, on {target} (seed {seed})"
 
 
 # ---------------------------------------------------------------------------- the facts
@@ -283,12 +281,12 @@ def summary(results: Results) -> list[str]:
     seeds = runs["seed"].nunique()
     preset = preset_name(results)
     lines = [
-        f"Preset {preset}: {len(results.datasets)} target(s) × {len(results.models)} model(s) "
+        f"Preset {preset}: {len(results.targets)} target(s) × {len(results.models)} model(s) "
         f"over latent dims {', '.join(map(str, results.latent_dims)) or '—'}, {seeds} seed(s): "
         f"{len(runs)} runs, {failed} failed or diverged."
     ]
-    for dataset in results.datasets:
-        part = results.board[(results.board["dataset"] == dataset)]
+    for target in results.targets:
+        part = results.board[(results.board["target"] == target)]
         models = by_rank(part[part["model"] != ORACLE], results.rank_metric)
         oracle = part[part["model"] == ORACLE]
         if models.empty:
@@ -301,7 +299,7 @@ def summary(results: Results) -> list[str]:
             else ""
         )
         lines.append(
-            f"{dataset}: best is {best['model']} with latent dim {int(best['latent_dim'])}, "
+            f"{target}: best is {best['model']} with latent dim {int(best['latent_dim'])}, "
             f"{name} = {best[f'{name}_mean']:.3g}{floor}."
         )
     return lines
@@ -371,8 +369,8 @@ def table_columns(results: Results) -> list[str]:
 
 def leaderboard_rows(results: Results) -> list[dict[str, Any]]:
     """The leaderboard rows in report order: by target, then rank."""
-    order = {name: index for index, name in enumerate(results.datasets)}
-    board = results.board.assign(_order=results.board["dataset"].map(order))
+    order = {name: index for index, name in enumerate(results.targets)}
+    board = results.board.assign(_order=results.board["target"].map(order))
     board = board.sort_values(["_order"], kind="stable")
     board = pd.concat(
         [by_rank(part, results.rank_metric) for _, part in board.groupby("_order", sort=True)]
@@ -470,7 +468,7 @@ def render_html(
     e = html.escape
     preset = preset_name(results)
     sections = [("leaderboard", "Leaderboard")]
-    sections += [(f"target-{safe_name(d)}", d) for d in results.datasets]
+    sections += [(f"target-{safe_name(d)}", d) for d in results.targets]
     if gifs:
         sections.append(("animations", "Training animations"))
     sections.append(("table", "Table"))
@@ -501,17 +499,17 @@ def render_html(
             "entries whose 95 % intervals overlap share a rank), with the mean value.",
         ),
     ]
-    for dataset in results.datasets:
+    for target in results.targets:
         parts += [
-            f'<h2 id="target-{e(safe_name(dataset))}">{e(dataset)}</h2>',
+            f'<h2 id="target-{e(safe_name(target))}">{e(target)}</h2>',
             figure(
-                f"samples_{dataset}",
-                f"{dataset}: generated samples (coloured) over the exact target density (grey), "
+                f"samples_{target}",
+                f"{target}: generated samples (coloured) over the exact target density (grey), "
                 "one row per model, one column per latent dimension.",
             ),
             figure(
-                f"metrics_{dataset}",
-                f"{dataset}: each metric against the latent dimension, one line per model with "
+                f"metrics_{target}",
+                f"{target}: each metric against the latent dimension, one line per model with "
                 "its 95 % interval as a band; the oracle (the target's own sampler) dashed.",
             ),
         ]
@@ -550,7 +548,7 @@ def html_table(results: Results) -> str:
     e = html.escape
     metric_columns = table_columns(results)
     headers = [
-        ("dataset", "target", "text"),
+        ("target", "target", "text"),
         ("model", "model", "text"),
         ("latent_dim", "latent", ""),
         ("rank", "rank", ""),
@@ -570,7 +568,7 @@ def html_table(results: Results) -> str:
         failed = int(row.get("failed", 0) or 0) > 0 if pd.notna(row.get("failed")) else False
         classes = " ".join(c for c, on in [("oracle", oracle), ("failed", failed)] if on)
         cells = [
-            f'<td class="text">{e(str(row["dataset"]))}</td>',
+            f'<td class="text">{e(str(row["target"]))}</td>',
             f'<td class="text">{e(str(row["model"]))}</td>',
             f'<td data-value="{row["latent_dim"]}">{"—" if oracle else row["latent_dim"]}</td>',
             f"<td>{int(row['rank'])}</td>",
@@ -649,7 +647,7 @@ def render_markdown(
     for row in leaderboard_rows(results):
         oracle = row["model"] == ORACLE
         cells = [
-            str(row["dataset"]),
+            str(row["target"]),
             str(row["model"]),
             "—" if oracle else str(row["latent_dim"]),
             str(int(row["rank"])),
@@ -659,16 +657,16 @@ def render_markdown(
             low, high = number(row.get(f"{name}_ci_low")), number(row.get(f"{name}_ci_high"))
             cells.append(f"{mean} [{low}, {high}]" if low and high else mean)
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
-    for dataset in results.datasets:
+    for target in results.targets:
         lines += [
             "",
-            f"## {dataset}",
+            f"## {target}",
             "",
-            f"![{dataset}: samples by model and latent dimension]"
-            f"({link(figures[f'samples_{dataset}'])})",
+            f"![{target}: samples by model and latent dimension]"
+            f"({link(figures[f'samples_{target}'])})",
             "",
-            f"![{dataset}: metrics against the latent dimension]"
-            f"({link(figures[f'metrics_{dataset}'])})",
+            f"![{target}: metrics against the latent dimension]"
+            f"({link(figures[f'metrics_{target}'])})",
         ]
     if gifs:
         lines += ["", "## Training animations", ""]

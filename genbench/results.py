@@ -30,7 +30,7 @@ import pandas as pd
 from genbench.registry import metrics
 
 # Columns of runs.csv, in order; metric columns follow "status"/"error" in registry order.
-ID_COLUMNS = ["dataset", "model", "latent_dim", "seed"]
+ID_COLUMNS = ["target", "model", "latent_dim", "seed"]
 TIMING_COLUMNS = ["train_seconds", "trained_together", "sample_seconds", "samples_per_second"]
 PROVENANCE_COLUMNS = [
     "steps",

@@ -21,11 +21,11 @@ import torch
 
 import genbench
 from genbench.config import ORACLE, ConfigError, RunSpec
-from genbench.datasets import get_target
 from genbench.metrics import score
 from genbench.registry import metrics, models
 from genbench.results import ResultStore
 from genbench.seeding import derive_seed
+from genbench.targets import get_target
 
 OK, DIVERGED, FAILED = "ok", "diverged", "failed"
 
@@ -136,7 +136,7 @@ def group_runs(runs: Sequence[RunSpec]) -> list[list[int]]:
 
 def new_record(spec: RunSpec, target_fingerprint: str) -> dict[str, Any]:
     return {
-        "dataset": spec.dataset,
+        "target": spec.target,
         "model": spec.entry,
         "latent_dim": spec.latent_dim,
         "seed": spec.seed,
@@ -180,7 +180,7 @@ def execute_group(
     parent process work too. If training the group raises, each model is retried alone, so
     one broken run cannot take the others down with it.
     """
-    targets = [get_target(spec.dataset) for spec in specs]
+    targets = [get_target(spec.target) for spec in specs]
     records = [
         new_record(spec, target.fingerprint) for spec, target in zip(specs, targets, strict=True)
     ]
@@ -194,7 +194,7 @@ def execute_group(
         raise ValueError("execute_group needs runs of one group (see group_runs)")
     sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the specs it serves
     for index, spec in enumerate(specs):
-        sharing.setdefault((spec.dataset, spec.seed), []).append(index)
+        sharing.setdefault((spec.target, spec.seed), []).append(index)
     first = [members[0] for members in sharing.values()]  # one spec per model to train
     template = specs[0]  # every model of the group is built with its hyperparameters
     trained, seconds, errors, together = _train(
@@ -444,11 +444,11 @@ class SweepProgress:
         first = specs[0]
         entries = ", ".join(dict.fromkeys(spec.entry for spec in specs))
         what = "oracle" if first.model == ORACLE else f"{entries} z={first.latent_dim}"
-        datasets = sorted({spec.dataset for spec in specs})
+        targets = sorted({spec.target for spec in specs})
         seeds = sorted({spec.seed for spec in specs})
-        where = datasets[0] if len(datasets) == 1 else f"{len(datasets)} targets"
+        where = targets[0] if len(targets) == 1 else f"{len(targets)} targets"
         which = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds"
-        models_trained = len({(spec.dataset, spec.seed) for spec in specs})
+        models_trained = len({(spec.target, spec.seed) for spec in specs})
         together = f" ({models_trained} models at once)" if models_trained > 1 else ""
         bar = self.display.add_task(
             f"  {what} · {where} · {which}{together}", total=first.steps or 1

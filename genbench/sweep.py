@@ -24,7 +24,7 @@ def sweep(
     preset: str = "quick",
     *,
     models: Sequence[str] | None = None,
-    datasets: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
     latent_dims: Sequence[int] | None = None,
     seeds: int | None = None,
     steps: int | None = None,
@@ -40,7 +40,7 @@ def sweep(
     plan = narrow(
         load_preset(preset),
         models=models,
-        datasets=datasets,
+        targets=targets,
         latent_dims=latent_dims,
         seeds=seeds,
         steps=steps,
@@ -115,16 +115,16 @@ def _fixed_latent(model: str) -> int | None:
 
 def validate(plan: Preset) -> None:
     """Refuse, before any work, a grid that cannot run."""
-    for dataset in plan.datasets:
-        targets.get(dataset)  # UnknownNameError names the known targets
+    for target in plan.targets:
+        targets.get(target)  # UnknownNameError names the known targets
     for entry, model_plan in plan.models.items():
         models.get(model_plan.model)
         if model_plan.steps < 1:
             raise ConfigError(f"model {entry!r}: steps must be positive")
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
-    if not plan.datasets or not plan.models:
-        raise ConfigError("the grid is empty: no dataset or no model selected")
+    if not plan.targets or not plan.models:
+        raise ConfigError("the grid is empty: no target or no model selected")
     if plan.seeds < 1:
         raise ConfigError("seeds must be at least 1")
     if plan.num_samples < MIN_SAMPLES:

@@ -38,9 +38,9 @@ def with_interval(row: pd.Series, name: str) -> str:
 
 def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> None:
     console = console or Console()
-    for dataset, part in board.groupby("dataset", sort=False):
+    for target, part in board.groupby("target", sort=False):
         table = Table(
-            title=f"{dataset}: ranked by {RANK_METRIC} (mean [95% CI] over seeds)",
+            title=f"{target}: ranked by {RANK_METRIC} (mean [95% CI] over seeds)",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
             padding=(0, 0),
@@ -81,12 +81,12 @@ def print_comparison(result: Comparison, show_all: bool = False) -> None:
             if show_all
             else "Significant changes (Welch t-test, Holm-adjusted p < 0.05)"
         )
-        for column in ["dataset", "model", "latent", "metric", "old", "new", "change", "", "p"]:
+        for column in ["target", "model", "latent", "metric", "old", "new", "change", "", "p"]:
             table.add_column(column)
         for _, row in shown.sort_values(["direction", "p_adjusted"]).iterrows():
             colour = {"better": "green", "worse": "red"}.get(row["direction"], "")
             table.add_row(
-                row["dataset"],
+                row["target"],
                 row["model"],
                 str(row["latent_dim"]),
                 row["metric"],
@@ -109,4 +109,4 @@ def print_comparison(result: Comparison, show_all: bool = False) -> None:
         ("only in the new", result.only_new),
     ]:
         for _, row in entries.iterrows():
-            print(f"{label} leaderboard: {row['dataset']} {row['model']} z={row['latent_dim']}")
+            print(f"{label} leaderboard: {row['target']} {row['model']} z={row['latent_dim']}")

@@ -65,7 +65,7 @@ def test_run_picks_up_the_plugin(installed_plugin, tmp_path):
     preset.write_text(
         textwrap.dedent("""
         name = "plugin"
-        datasets = ["eight_gaussians"]
+        targets = ["eight_gaussians"]
         seeds = 2
         num_samples = 1000
         [models.mixture]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genbench.datasets.base import Target
 from genbench.registry import metrics
+from genbench.targets.base import Target
 
 MetricFunction = Callable[..., float]  # (target, samples (n, 2), *, seed) -> value
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genbench.datasets.base import Target
 from genbench.metrics.base import metric
+from genbench.targets.base import Target
 
 MIN_SHARE = 0.2  # a region counts as covered at 20 % of the samples a perfect sampler puts there
 

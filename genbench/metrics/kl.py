@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from genbench.datasets.base import Target
 from genbench.metrics.base import metric
 from genbench.metrics.kde import log_kde
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 NUM_REFERENCE = 10_000  # fresh target draws per estimate
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from genbench.datasets.base import HDR_MASS, Target
 from genbench.metrics.base import metric
+from genbench.targets.base import HDR_MASS, Target
 
 
 @metric(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from genbench.datasets.base import Target
 from genbench.registry import metrics
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 MIN_SAMPLES = 100  # fewer points make every estimate meaningless noise
 # Scoring is O(n) in memory and roughly O(n log n) in time beyond the fixed-size parts; ten

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import ot
 
-from genbench.datasets.base import Target
 from genbench.metrics.base import metric
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 # Exact transport costs O(m³) in the worst case: 2,000 points per side take about 0.4 s on a
 # 2-core CPU. Larger sample sets are subsampled without replacement.

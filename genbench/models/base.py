@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from genbench.datasets.base import Target
+from genbench.targets.base import Target
 
 # Called by ``fit`` now and then with (steps done, latest training loss); used for progress
 # bars and to notice divergence. It may raise to abort training.

@@ -31,7 +31,6 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from genbench.datasets.base import Target
 from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
@@ -51,6 +50,7 @@ from genbench.models.stack import (
 )
 from genbench.registry import models
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 SAMPLERS = ("ancestral", "ddim", "dpm_solver", "dpm_solver_sde")
 

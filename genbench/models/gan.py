@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench.datasets.base import Target
 from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
@@ -36,6 +35,7 @@ from genbench.models.stack import (
 )
 from genbench.registry import models
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 PRIORS = ("auto", "uniform", "normal")
 

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from genbench.datasets.base import Target
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 # Fresh target draws are made in chunks of about this many points, not one call per step:
 # the draws do not depend on it, only the speed does.

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from genbench.datasets.base import Target
 from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
@@ -37,6 +36,7 @@ from genbench.models.nn import (
 from genbench.models.stack import StackableModel, descend, model_means, report, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 LOG_2PI = math.log(2 * math.pi)
 

@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from genbench.datasets.base import Target
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.nn import generator, progress_due, target_batches
+from genbench.targets.base import Target
 
 
 class StackedLinear(nn.Module):

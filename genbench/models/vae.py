@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench.datasets.base import Target
 from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
@@ -46,6 +45,7 @@ from genbench.models.stack import (
 )
 from genbench.registry import models
 from genbench.seeding import derive_seed
+from genbench.targets.base import Target
 
 LOG_2PI = math.log(2 * math.pi)
 

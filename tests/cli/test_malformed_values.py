@@ -21,7 +21,7 @@ OPTIONS = [
     (["run", "--num-samples"], 1),
     (["run", "--workers"], 1),
     (["run", "--latent-dims"], 1),
-    (["score", "--dataset", "spiral", "s.npy", "--seed"], 0),
+    (["score", "--target", "spiral", "s.npy", "--seed"], 0),
 ]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from genbench.cli import main
-from genbench.datasets import get_target
+from genbench.targets import get_target
 
 SPEC_KEYS = {"kl_forward", "kl_reverse", "w1", "w2", "mode_coverage", "negative_space"}
 
@@ -32,17 +32,24 @@ def run_json(capsys, *args):
 
 def test_score_json_has_the_spec_shape(capsys, eight_samples):
     folder, samples = eight_samples
-    result = run_json(capsys, "--dataset", "eight_gaussians", str(folder / "s.npy"))
-    assert set(result) == {"dataset", "n", "metrics"}
-    assert result["dataset"] == "eight_gaussians" and result["n"] == len(samples)
+    result = run_json(capsys, "--target", "eight_gaussians", str(folder / "s.npy"))
+    assert set(result) == {"target", "dataset", "n", "metrics"}
+    assert result["target"] == result["dataset"] == "eight_gaussians"  # "dataset": the old key
+    assert result["n"] == len(samples)
     assert set(result["metrics"]) == SPEC_KEYS
     assert result["metrics"]["mode_coverage"] == 1.0
+
+
+def test_the_old_dataset_flag_still_works(capsys, eight_samples):
+    folder, _ = eight_samples
+    new = run_json(capsys, "--target", "eight_gaussians", str(folder / "s.npy"))
+    assert run_json(capsys, "--dataset", "eight_gaussians", str(folder / "s.npy")) == new
 
 
 def test_npy_and_csv_with_or_without_header_score_the_same(capsys, eight_samples):
     folder, _ = eight_samples
     results = [
-        run_json(capsys, "--dataset", "eight_gaussians", str(folder / name), "--seed", "3")
+        run_json(capsys, "--target", "eight_gaussians", str(folder / name), "--seed", "3")
         for name in ["s.npy", "header.csv", "plain.csv"]
     ]
     for result in results[1:]:
@@ -53,15 +60,15 @@ def test_npy_and_csv_with_or_without_header_score_the_same(capsys, eight_samples
 def test_seed_changes_only_the_estimators_randomness(capsys, eight_samples):
     folder, _ = eight_samples
     path = str(folder / "s.npy")
-    a = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "1")
-    b = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "1")
-    c = run_json(capsys, "--dataset", "eight_gaussians", path, "--seed", "2")
+    a = run_json(capsys, "--target", "eight_gaussians", path, "--seed", "1")
+    b = run_json(capsys, "--target", "eight_gaussians", path, "--seed", "1")
+    c = run_json(capsys, "--target", "eight_gaussians", path, "--seed", "2")
     assert a == b and a != c
 
 
 def test_table_output_shows_the_oracle_floor(capsys, eight_samples):
     folder, _ = eight_samples
-    assert main(["score", "--dataset", "eight_gaussians", str(folder / "s.npy")]) == 0
+    assert main(["score", "--target", "eight_gaussians", str(folder / "s.npy")]) == 0
     out = capsys.readouterr().out
     assert "oracle floor" in out and "kl_forward" in out and "negative_space" in out
 
@@ -96,7 +103,7 @@ def write(path, content):
 )
 def test_bad_files_get_one_line_and_exit_2(tmp_path, capsys, filename, content, message):
     path = write(tmp_path / filename, content)
-    assert main(["score", "--dataset", "spiral", str(path), "--json"]) == 2
+    assert main(["score", "--target", "spiral", str(path), "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""  # nothing half-written to stdout
     lines = captured.err.strip().splitlines()
@@ -106,18 +113,18 @@ def test_bad_files_get_one_line_and_exit_2(tmp_path, capsys, filename, content, 
 
 def test_missing_file_and_unknown_dataset(tmp_path, capsys, eight_samples):
     folder, _ = eight_samples
-    assert main(["score", "--dataset", "spiral", str(tmp_path / "nope.npy")]) == 2
+    assert main(["score", "--target", "spiral", str(tmp_path / "nope.npy")]) == 2
     assert "no such file" in capsys.readouterr().err
-    assert main(["score", "--dataset", "moons", str(folder / "s.npy")]) == 2
+    assert main(["score", "--target", "moons", str(folder / "s.npy")]) == 2
     assert "unknown target 'moons'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["score", "s.npy"],  # --dataset missing
-        ["score", "--dataset", "spiral", "s.npy", "--seed", "-1"],
-        ["score", "--dataset", "spiral", "s.npy", "--seed", "many"],
+        ["score", "s.npy"],  # --target missing
+        ["score", "--target", "spiral", "s.npy", "--seed", "-1"],
+        ["score", "--target", "spiral", "s.npy", "--seed", "many"],
         ["frobnicate"],
         [],
     ],
@@ -138,7 +145,7 @@ def test_list_names_every_target_model_and_metric(capsys):
 
 def test_python_dash_m_genbench_runs_without_a_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "genbench", "score", "--dataset", "spiral", str(tmp_path / "x.npy")],
+        [sys.executable, "-m", "genbench", "score", "--target", "spiral", str(tmp_path / "x.npy")],
         capture_output=True,
         text=True,
     )
@@ -150,7 +157,7 @@ def test_huge_files_are_refused_before_reading(tmp_path, capsys):
     path = tmp_path / "huge.csv"
     with path.open("wb") as handle:  # a sparse file: 1.5 GiB that takes no disk space
         handle.truncate(3 << 29)
-    assert main(["score", "--dataset", "spiral", str(path)]) == 2
+    assert main(["score", "--target", "spiral", str(path)]) == 2
     assert "over the limit of 1 GiB" in capsys.readouterr().err
 
 
@@ -158,12 +165,12 @@ def test_too_many_samples_are_refused_with_the_limit_named(tmp_path, capsys, mon
     # the module, not the function `score` that genbench.metrics re-exports under its name
     monkeypatch.setattr(sys.modules["genbench.metrics.score"], "MAX_SAMPLES", 1_000)
     np.save(tmp_path / "many.npy", np.zeros((1_001, 2)))
-    assert main(["score", "--dataset", "spiral", str(tmp_path / "many.npy")]) == 2
+    assert main(["score", "--target", "spiral", str(tmp_path / "many.npy")]) == 2
     assert "at most 1,000 samples can be scored, got 1,001" in capsys.readouterr().err
 
 
 def test_a_bad_first_row_is_not_mistaken_for_a_header(tmp_path, capsys):
     path = tmp_path / "bad_first.csv"
     path.write_text("0.5,abc\n" + "1,2\n" * 150)
-    assert main(["score", "--dataset", "spiral", str(path)]) == 2
+    assert main(["score", "--target", "spiral", str(path)]) == 2
     assert "line 1 is not two numbers" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from genbench.tables import print_leaderboard
 def row(model: str, rank: int, kl: tuple[float, float, float]) -> dict:
     mean, low, high = kl
     return {
-        "dataset": "eight_gaussians",
+        "target": "eight_gaussians",
         "model": model,
         "latent_dim": 0 if model == "oracle" else 100,
         "rank": rank,

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from genbench.datasets import get_target
 from genbench.metrics import kl_forward, mode_coverage, negative_space
+from genbench.targets import get_target
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from genbench.datasets import get_target
 from genbench.metrics import kl_forward, kl_reverse
+from genbench.targets import get_target
 
 
 def kl_isotropic(mean0, var0, mean1, var1, dim=2):

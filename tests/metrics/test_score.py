@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from genbench.datasets import get_target
 from genbench.metrics import MIN_SAMPLES, check_samples, oracle_scores, score
 from genbench.metrics.kde import log_kde
 from genbench.registry import metrics
+from genbench.targets import get_target
 
 SPEC_COLUMNS = ["kl_forward", "kl_reverse", "w1", "w2", "mode_coverage", "negative_space"]
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.linalg import sqrtm
 
-from genbench.datasets import get_target
 from genbench.metrics import w1, w2
+from genbench.targets import get_target
 
 
 def bures_w2(mean1, cov1, mean2, cov2):

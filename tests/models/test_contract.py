@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from genbench.datasets import get_target
 from genbench.models import GenerativeModel, get_model_class
 from genbench.registry import models
+from genbench.targets import get_target
 from tests.models.tiny import TINY_STEPS, tiny_fit, tiny_model
 
 NAMES = models.available()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from genbench.datasets import get_target
 from genbench.models.ddpm import DDPM, sinusoidal_embedding
+from genbench.targets import get_target
 from tests.models.tiny import tiny_model
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from genbench.datasets import get_target
 from genbench.models.gan import GAN, LatentPrior
+from genbench.targets import get_target
 
 
 def layers(network: nn.Sequential) -> list[tuple[str, tuple[int, int] | float | None]]:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from genbench.datasets import get_target
 from genbench.models.realnvp import RealNVP
+from genbench.targets import get_target
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import torch
 from scipy import stats
 from torch import nn
 
-from genbench.datasets import get_target
 from genbench.metrics import kl_forward
 from genbench.models import get_model_class
 from genbench.models.nn import mlp
 from genbench.models.stack import stack_modules, unstack_modules
 from genbench.registry import models
+from genbench.targets import get_target
 from tests.models.tiny import TINY_STEPS, tiny_model
 
 STACKED = [name for name in models.available() if get_model_class(name).fits_many]

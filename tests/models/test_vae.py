@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genbench.datasets import get_target
 from genbench.models.vae import VAE
+from genbench.targets import get_target
 
 SMALL = dict(width=64, depth=2, lr=3e-3)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from genbench.datasets import get_target
 from genbench.models import GenerativeModel, get_model_class
+from genbench.targets import get_target
 
 # Per family: the smallest networks that still exercise every code path. A plug-in model not
 # listed here is tested with its defaults.

@@ -12,7 +12,7 @@ from genbench.sweep import sweep
 # (fixed at latent 2), two seeds: the grid has every kind of panel, with "n/a" cells.
 TINY = """
 name = "tiny"
-datasets = ["gaussian", "spiral"]
+targets = ["gaussian", "spiral"]
 seeds = 2
 num_samples = 300
 
@@ -31,7 +31,7 @@ batch_size = 64
 steps = 10
 params = { num_couplings = 2, width = 8, depth = 1, batch_size = 64 }
 """
-DATASETS = ["gaussian", "spiral"]
+TARGETS = ["gaussian", "spiral"]
 MODELS = ["gan", "realnvp"]
 
 

@@ -16,7 +16,7 @@ from genbench.animation import (
     record_animations,
     write_gif,
 )
-from genbench.datasets import get_target
+from genbench.targets import get_target
 from tests.models.tiny import tiny_model
 
 STEPS = 20
@@ -84,7 +84,7 @@ def test_write_gif_has_every_frame(tmp_path):
 def test_default_runs_are_the_gan_at_latent_1_and_3_seed_0(results_folder):
     folder, _ = results_folder
     assert default_animation_runs(folder) == [
-        f"{dataset}__gan__z{k}__s0" for dataset in ["gaussian", "spiral"] for k in (1, 3)
+        f"{target}__gan__z{k}__s0" for target in ["gaussian", "spiral"] for k in (1, 3)
     ]
 
 

@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 
 from genbench import plots
-from genbench.datasets import get_target
 from genbench.report import (
     ReportError,
     add_report_command,
@@ -26,9 +25,10 @@ from genbench.report import (
     load_results,
     shown_samples,
 )
-from tests.report.conftest import DATASETS, MODELS
+from genbench.targets import get_target
+from tests.report.conftest import MODELS, TARGETS
 
-FIGURES = ["leaderboard"] + [f"{kind}_{d}" for d in DATASETS for kind in ["samples", "metrics"]]
+FIGURES = ["leaderboard"] + [f"{kind}_{d}" for d in TARGETS for kind in ["samples", "metrics"]]
 
 
 def grey(data: bytes) -> np.ndarray:
@@ -71,7 +71,7 @@ def test_sample_grid_has_a_panel_per_model_and_latent_dim(results_folder):
     target = get_target("spiral")
     samples, seeds = shown_samples(results, "spiral")
     assert seeds == {0}
-    board = results.board[results.board["dataset"] == "spiral"]
+    board = results.board[results.board["target"] == "spiral"]
     figure = plots.sample_grid(
         target, board, samples, models=results.models, latent_dims=results.latent_dims
     )
@@ -118,7 +118,7 @@ def test_sample_grid_marks_failed_entries():
 def test_metric_curves_have_a_panel_per_metric_with_every_model(results_folder):
     folder, _ = results_folder
     results = load_results(folder)
-    board = results.board[results.board["dataset"] == "gaussian"]
+    board = results.board[results.board["target"] == "gaussian"]
     figure = plots.metric_curves(
         board, models=results.models, metric_names=results.metric_names, title="t"
     )
@@ -140,11 +140,11 @@ def test_heatmap_has_a_cell_per_target_and_entry(results_folder):
     folder, _ = results_folder
     results = load_results(folder)
     figure = plots.leaderboard_heatmap(
-        results.board, datasets=results.datasets, entries=results.entries
+        results.board, targets=results.targets, entries=results.entries
     )
     (axes,) = [a for a in figure.axes if a.get_label() == "heatmap"]
     ranks = axes.get_images()[0].get_array()
-    assert ranks.shape == (len(DATASETS), len(results.entries)) == (2, 4)
+    assert ranks.shape == (len(TARGETS), len(results.entries)) == (2, 4)
     assert np.ma.count_masked(ranks) == 0
     assert ((ranks >= 0) & (ranks <= 1)).all()
 

@@ -13,8 +13,8 @@ from genbench.runner import FAILED, OK, execute, execute_group, group_runs
 from tests.conftest import ScaledTarget
 
 
-def spec(dataset="gaussian", entry="vae", model="vae", latent_dim=2, seed=0, steps=5, **params):
-    return RunSpec(dataset, entry, model, latent_dim, seed, steps, 200, params)
+def spec(target="gaussian", entry="vae", model="vae", latent_dim=2, seed=0, steps=5, **params):
+    return RunSpec(target, entry, model, latent_dim, seed, steps, 200, params)
 
 
 def test_a_group_is_every_target_and_seed_of_an_entry_and_latent_size():
@@ -22,11 +22,11 @@ def test_a_group_is_every_target_and_seed_of_an_entry_and_latent_size():
         spec(model=ORACLE, entry=ORACLE, latent_dim=0),
         spec(seed=0),
         spec(seed=1),
-        spec(dataset="spiral", seed=0),
+        spec(target="spiral", seed=0),
         spec(latent_dim=3),
         spec(entry="vae_wide", width=8),
         spec(entry="gan", model="gan"),
-        spec(entry="gan", model="gan", dataset="spiral", seed=2),
+        spec(entry="gan", model="gan", target="spiral", seed=2),
     ]
     assert group_runs(runs) == [[0], [1, 2, 3], [4], [5], [6, 7]]
 
@@ -80,7 +80,7 @@ def test_a_broken_group_is_retried_run_by_run(stacks_badly):
 
 def test_a_sweep_records_how_many_models_trained_together(tmp_path):
     out = tmp_path / "grid"
-    argv = ["run", "--models", "vae", "--datasets", "gaussian", "spiral", "--latent-dims", "1",
+    argv = ["run", "--models", "vae", "--targets", "gaussian", "spiral", "--latent-dims", "1",
             "2", "--seeds", "2", "--steps", "5", "--num-samples", "200", "--workers", "1",
             "--out", str(out), "--quiet", "--no-report"]  # fmt: skip
     assert main(argv) == 0

@@ -13,7 +13,7 @@ import pytest
 
 PRESET = """
 name = "kill"
-datasets = ["spiral"]
+targets = ["spiral"]
 seeds = 2
 num_samples = 300
 [models.gan]
@@ -25,7 +25,7 @@ steps = 30
 params = { num_couplings = 2, width = 8 }
 """
 RESULT_COLUMNS = [
-    "dataset",
+    "target",
     "model",
     "latent_dim",
     "seed",

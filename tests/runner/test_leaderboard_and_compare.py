@@ -16,13 +16,13 @@ from genbench.leaderboard import confidence_interval, leaderboard
 from genbench.registry import metrics
 
 
-def runs_table(values_by_entry, dataset="spiral"):
+def runs_table(values_by_entry, target="spiral"):
     """A runs table where every metric of entry e, seed s equals values_by_entry[e][s]."""
     rows = []
     for (model, latent_dim), values in values_by_entry.items():
         for seed, value in enumerate(values):
             row = {
-                "dataset": dataset,
+                "target": target,
                 "model": model,
                 "latent_dim": latent_dim,
                 "seed": seed,
@@ -186,8 +186,8 @@ def test_different_targets_give_a_warning(boards, tmp_path, capsys):
     ("content", "message"),
     [
         ("", "not a readable CSV"),
-        ("a,b\n1,2\n", "not a genbench leaderboard (missing columns: dataset"),
-        ("dataset,model,latent_dim,seeds,failed\nspiral,gan,1,3,0\n", "no metric columns"),
+        ("a,b\n1,2\n", "not a genbench leaderboard (missing columns: target"),
+        ("target,model,latent_dim,seeds,failed\nspiral,gan,1,3,0\n", "no metric columns"),
     ],
 )
 def test_malformed_leaderboards_exit_2(boards, tmp_path, capsys, content, message):
@@ -200,10 +200,10 @@ def test_malformed_leaderboards_exit_2(boards, tmp_path, capsys, content, messag
 
 def test_disjoint_leaderboards_exit_2(boards, tmp_path, capsys):
     board = pd.read_csv(boards["base"])
-    board["dataset"] = "gaussian"
+    board["target"] = "gaussian"
     board.to_csv(tmp_path / "other.csv", index=False)
     assert main(["compare", str(boards["base"]), str(tmp_path / "other.csv")]) == 2
-    assert "no (dataset, model, latent_dim) in common" in capsys.readouterr().err
+    assert "no (target, model, latent_dim) in common" in capsys.readouterr().err
 
 
 @settings(
@@ -216,7 +216,7 @@ def test_disjoint_leaderboards_exit_2(boards, tmp_path, capsys):
             st.lists(
                 st.sampled_from(
                     [
-                        "dataset",
+                        "target",
                         "model",
                         "latent_dim",
                         "seeds",

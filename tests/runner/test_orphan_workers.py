@@ -12,7 +12,7 @@ import pytest
 # Two GAN stacks (two latent sizes), long enough that both workers are busy when it is killed.
 PRESET = """
 name = "orphans"
-datasets = ["gaussian"]
+targets = ["gaussian"]
 seeds = 1
 num_samples = 200
 [models.gan]

@@ -9,7 +9,7 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     out = tmp_path / "tiny"
     argv = [
         "run",
-        "--datasets",
+        "--targets",
         "eight_gaussians",
         "--latent-dims",
         "1",

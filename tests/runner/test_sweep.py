@@ -12,7 +12,7 @@ from genbench.sweep import sweep
 
 TOY = """
 name = "toy"
-datasets = ["eight_gaussians", "spiral"]
+targets = ["eight_gaussians", "spiral"]
 seeds = 3
 num_samples = 400
 
@@ -48,7 +48,7 @@ def toy_sweep(tmp_path_factory, scaled_target_model):
 def test_sweep_writes_every_file(toy_sweep):
     out, board = toy_sweep
     runs = pd.read_csv(out / "runs.csv")
-    # 2 datasets × (oracle + good z2 + bad z1, z2) × 3 seeds
+    # 2 targets × (oracle + good z2 + bad z1, z2) × 3 seeds
     assert len(runs) == 2 * 4 * 3
     assert (runs["status"] == "ok").all()
     for column in [
@@ -74,13 +74,13 @@ def test_sweep_writes_every_file(toy_sweep):
 def quiet_sweep(preset, out, **options):
     """``sweep`` of ``preset`` into ``out``, in this process, with no output or report; by
     default only the spiral and one seed."""
-    options = {"datasets": ["spiral"], "seeds": 1, **options}
+    options = {"targets": ["spiral"], "seeds": 1, **options}
     return sweep(str(preset), out=out, quiet=True, workers=1, report=False, **options)
 
 
 def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
     _, board = toy_sweep
-    for _, part in board.groupby("dataset"):
+    for _, part in board.groupby("target"):
         ranks = dict(zip(part["model"] + part["latent_dim"].astype(str), part["rank"], strict=True))
         assert ranks["oracle0"] == 1
         assert ranks["bad1"] > ranks["good2"] and ranks["bad2"] > ranks["good2"]
@@ -90,10 +90,10 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     out = tmp_path / "out"
     quiet_sweep(toy_preset, out)
     first = pd.read_csv(out / "runs.csv")
-    quiet_sweep(toy_preset, out, datasets=None, resume=True)
+    quiet_sweep(toy_preset, out, targets=None, resume=True)
     both = pd.read_csv(out / "runs.csv")
     assert len(first) == 4 and len(both) == 8
-    kept = both[both["dataset"] == "spiral"].reset_index(drop=True)
+    kept = both[both["target"] == "spiral"].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, first)  # untouched, not recomputed
 
 
@@ -135,7 +135,7 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     [
         (["--preset", "huge"], "unknown preset 'huge'"),
         (["--models", "flowmatch"], "model 'flowmatch' is not in preset 'quick'"),
-        (["--datasets", "moons"], "dataset 'moons' is not in preset 'quick'"),
+        (["--targets", "moons"], "target 'moons' is not in preset 'quick'"),
         (["--device", "tpu"], "unknown device 'tpu'"),
         (["--num-samples", "5"], "num_samples must be at least 100"),
         (["--num-samples", "2000000000"], "num_samples can be at most 10,000,000"),
@@ -175,13 +175,13 @@ def test_malformed_preset_file(tmp_path, capsys):
 
 
 def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_preset):
-    options = dict(datasets=["spiral"], seeds=2, quiet=True, report=False)
+    options = dict(targets=["spiral"], seeds=2, quiet=True, report=False)
     sweep(str(toy_preset), out=tmp_path / "one", workers=1, **options)
     sweep(str(toy_preset), out=tmp_path / "two", workers=2, **options)
     one, two = (pd.read_csv(tmp_path / name / "runs.csv") for name in ["one", "two"])
     assert (two["status"] == "ok").all()  # the conftest's model reached the workers
     columns = [
-        "dataset",
+        "target",
         "model",
         "latent_dim",
         "seed",

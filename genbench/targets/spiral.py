@@ -23,8 +23,8 @@ from itertools import pairwise
 import numpy as np
 from scipy.integrate import quad
 
-from genbench.datasets.base import HDR_MASS, Target, as_points
 from genbench.registry import targets
+from genbench.targets.base import HDR_MASS, Target, as_points
 
 SEGMENTS = 12  # equal-mass regions along the arm: equal intervals of u₀
 # Slack on the arm's edges so that round-off never puts the target's own draws (u may be exactly

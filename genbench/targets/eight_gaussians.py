@@ -7,8 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
-from genbench.datasets.base import HDR_MASS, Target, as_points, polar_angle
 from genbench.registry import targets
+from genbench.targets.base import HDR_MASS, Target, as_points, polar_angle
 
 
 @targets.register("eight_gaussians")

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from genbench.datasets import HDR_MASS, EightGaussians, Spiral, get_target
 from genbench.registry import UnknownNameError, targets
+from genbench.targets import HDR_MASS, EightGaussians, Spiral, get_target
 
 NAMES = ["gaussian", "eight_gaussians", "spiral"]
 NUM_DRAWS = 200_000

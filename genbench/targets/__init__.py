@@ -2,11 +2,11 @@
 
 from functools import cache
 
-from genbench.datasets.base import HDR_MASS, Target
-from genbench.datasets.eight_gaussians import EightGaussians
-from genbench.datasets.gaussian import Gaussian
-from genbench.datasets.spiral import Spiral
 from genbench.registry import import_submodules, targets
+from genbench.targets.base import HDR_MASS, Target
+from genbench.targets.eight_gaussians import EightGaussians
+from genbench.targets.gaussian import Gaussian
+from genbench.targets.spiral import Spiral
 
 import_submodules(__name__, __path__)  # a new target module registers itself by being here
 
