@@ -1,7 +1,7 @@
 """Shared fixtures of the benchmarks: the device, its matrix-multiply peak and a calibration.
 
 Every throughput is reported against two yardsticks measured in the same session, on the same
-device, so that a figure from a noisy shared machine still means something (issue 4): the
+device, so that a figure from a noisy shared machine still means something: the
 float32 matrix-multiply peak (how close to the hardware a sampler is), and a *calibration*, a
 fixed plain-torch MLP timed beside each measurement (what the speed gate compares, see
 ``benchmarks/gate.py``). Run with ``pytest benchmarks/ --benchmark-only``.

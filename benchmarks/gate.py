@@ -43,8 +43,8 @@ FORMAT = "genbench-speed-baseline/1"  # the baseline file's format; bump when it
 
 # A benchmark fails when its normalised throughput is below (1 - THRESHOLD) × baseline in every
 # measurement: a drop of more than 30 %, a sampler more than 1.4 times slower. Why 30 %: on
-# this project's shared 2-core machine (README, "Speed gate"), the normalised throughput of
-# every benchmark stayed within ±11 % of its median over quiet runs; with one extra busy
+# this project's shared 2-core machine (benchmarks/README.md, "Speed gate"), the normalised
+# throughput of every benchmark stayed within ±11 % of its median over quiet runs; with one busy
 # process beside it (raw samples/s down to 0.39–0.84 of quiet) within 0.83–1.18 of the quiet
 # median; with two (raw samples/s down to 0.28–0.64) within 0.76–1.26. 30 % is beyond the
 # worst drop an overloaded machine caused, and a regression must show in three independent

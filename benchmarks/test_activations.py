@@ -11,7 +11,7 @@ at most
 
 Each benchmark times one activation on a (8,192, 64) float32 tensor, the size of a CPU
 sampling chunk of a width-64 layer, and records the nanoseconds per element and that ceiling
-for widths 32, 64 and 128 (README, Performance).
+for widths 32, 64 and 128 (docs/performance.md).
 """
 
 import pytest

@@ -1,6 +1,6 @@
 """Training the whole quick grid on the whole machine: genbench's way against a plain loop.
 
-Issue 4's first target compares "batched grid training" with "the plain one-model-at-a-time
+The question is how "batched grid training" compares with "the plain one-model-at-a-time
 PyTorch loop". ``test_training_steps.py`` takes that ratio per family on one thread, which
 isolates what stacking alone gains. This benchmark takes it for the grid as a user runs it,
 on every core, three ways over the same trainings:
@@ -12,7 +12,7 @@ on every core, three ways over the same trainings:
 - ``genbench``: the same pool, each task one training group's stack (``fit_many``), longest
   first, as ``genbench run`` trains them.
 
-The trainings are the quick preset's: every group of ``genbench.runner.group_runs``, one model
+The trainings are the quick preset's: every group of ``genbench.plan``, one model
 per target and seed (the DDPM samplers share theirs), each family's step count divided by
 ``STEP_DIVISOR`` so that a round takes seconds, with the same mix of work across families as
 the real grid. The pool is started before the rounds (``genbench run`` starts it once per
@@ -28,10 +28,10 @@ import pytest
 import torch
 from test_training_steps import flops_per_step
 
-from genbench.config import RunSpec, expand, load_preset
-from genbench.executors import default_workers, worker_pool
+from genbench.config import load_preset
+from genbench.executors import default_workers, process_pool
+from genbench.plan import RunSpec, build, make_plan
 from genbench.registry import models as registry
-from genbench.runner import build, group_runs
 from genbench.targets import get_target
 
 STEP_DIVISOR = 20  # quick's 400 GAN steps become 20, its 3,000 DDPM steps 150
@@ -40,14 +40,12 @@ ROUNDS = 3
 
 def quick_trainings() -> list[list[RunSpec]]:
     """The quick grid's training groups, one spec per model trained (steps divided)."""
-    preset = load_preset("quick")
-    fixed = {
-        plan.model: registry.get(plan.model).fixed_latent_dim for plan in preset.models.values()
-    }
-    runs = [spec for spec in expand(preset, fixed) if spec.steps > 0]  # the oracle trains nothing
+    plan = make_plan(load_preset("quick"), animate=False)
     groups = []
-    for group in group_runs(runs):
-        distinct = {(runs[i].target, runs[i].seed): runs[i] for i in group}  # samplers share
+    for group in plan.groups:
+        if group.steps == 0:  # the oracle trains nothing
+            continue
+        distinct = {(spec.target, spec.seed): spec for spec in group.runs}  # samplers share
         groups.append(
             [
                 dataclasses.replace(spec, steps=max(1, spec.steps // STEP_DIVISOR))
@@ -59,7 +57,7 @@ def quick_trainings() -> list[list[RunSpec]]:
 
 def train(specs: Sequence[RunSpec], device: str, stacked: bool) -> None:
     """Train one model per spec (all of one group): as one stack, or one ``fit`` at a time."""
-    model_class = registry.get(specs[0].model)
+    model_class = registry.get(specs[0].family)
     targets = [get_target(spec.target) for spec in specs]
     seeds = [spec.seed for spec in specs]
     if stacked:
@@ -74,7 +72,7 @@ def train(specs: Sequence[RunSpec], device: str, stacked: bool) -> None:
 
 def group_flops(specs: Sequence[RunSpec]) -> int:
     """FLOPs of all the steps of one group (its models share one architecture)."""
-    model = build(registry.get(specs[0].model), specs[0], "cpu")
+    model = build(registry.get(specs[0].family), specs[0], "cpu")
     model.fit(get_target(specs[0].target), 1, 0)  # one step builds the networks to count
     return flops_per_step(model) * sum(spec.steps for spec in specs)
 
@@ -107,7 +105,7 @@ def test_grid_training(benchmark, mode, device, peak_gflops):
             tasks = [(group, device, True) for group in groups]
         else:
             tasks = [([spec], device, False) for group in groups for spec in group]
-        with worker_pool(workers) as pool:
+        with process_pool(workers) as pool:
             run = in_pool(pool, tasks)
             benchmark.pedantic(run, rounds=ROUNDS, iterations=1, warmup_rounds=1)
 

@@ -3,8 +3,8 @@
 Throughput does not depend on what a network learned, so each model trains only a few steps,
 with the quick preset's hyperparameters. Each benchmark records samples per second, the FLOPs
 of one sample (2 × the multiply-adds of the ``nn.Linear`` layers evaluated for it) and the
-fraction of the peak that makes. Issue 4's target: at least 50 % of the peak at a batch of
-65,536 for the GAN generator, the VAE decoder and RealNVP.
+fraction of the peak that makes. The target: at least 50 % of the peak at a batch of 65,536
+for the GAN generator, the VAE decoder and RealNVP.
 
 Each timed round is bracketed by calibrations of its length (``CalibratedRounds``), and each
 benchmark records the median over rounds of (samples/s) / (calibration points/s): the

@@ -2,7 +2,7 @@
 
 Both use the quick preset's hyperparameters. The stack is what ``genbench run`` trains for one
 grid entry and latent size: the quick grid's 3 targets × 3 seeds, 9 models. Side by side in
-one session, the two give issue 4's ratio of model-steps per second (target: at least 2×).
+one session, the two give the ratio of model-steps per second (target: at least 2×).
 
 ``fit`` of a few steps is timed whole, so the figure includes building the networks and the
 optimiser once per call; over ``STEPS`` steps that overhead is small. Each benchmark records

@@ -1,14 +1,14 @@
-"""genbench: benchmark generative models on exactly known 2-D distributions."""
+"""genbench: benchmark generative models on exactly known 2-D distributions.
 
-from importlib.metadata import PackageNotFoundError, version
+>>> import genbench
+>>> results = genbench.run("quick")  # doctest: +SKIP  (train, sample, score, rank, plot)
+>>> genbench.score("spiral", samples)  # doctest: +SKIP  (score your own (n, 2) samples)
+"""
 
-try:
-    __version__ = version("genbench")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
-
-# Importing the subpackages fills the target, metric and model registries.
-from genbench import metrics, models  # noqa: F401
+from genbench.api import RunResults, run, score
+from genbench.environment import genbench_version
 from genbench.targets import Target, get_target
 
-__all__ = ["Target", "__version__", "get_target"]
+__version__ = genbench_version()
+
+__all__ = ["RunResults", "Target", "__version__", "get_target", "run", "score"]

@@ -13,13 +13,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from genbench import __version__
-from genbench.compare import CompareError
 from genbench.config import ConfigError
+from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
 from genbench.metrics import oracle_scores, score
 from genbench.registry import UnknownNameError, metrics, models, targets
-from genbench.report import ReportError
+from genbench.results import ResultsError
 from genbench.targets import get_target
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -79,20 +78,10 @@ def run_score(args: argparse.Namespace) -> int:
         result = {"target": target.name, "dataset": target.name, "n": len(samples)}
         print(json.dumps(result | {"metrics": values}))
         return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
+    from genbench.tables import print_scores
 
     floor = oracle_scores(target, len(samples), seed=args.seed)
-    table = Table(title=f"{args.samples} against {target.name} (n = {len(samples):,})")
-    for column in ["metric", "value", "oracle floor", "ideal", "meaning"]:
-        table.add_column(column, justify="right" if column in {"value", "oracle floor"} else "left")
-    for name, value in values.items():
-        metric = metrics.get(name)
-        table.add_row(
-            name, f"{value:.4g}", f"{floor[name]:.4g}", f"{metric.ideal:g}", metric.description
-        )
-    Console().print(table)
-    print("The oracle floor is the target's own sampler scored the same way: no model beats it.")
+    print_scores(f"{args.samples} against {target.name} (n = {len(samples):,})", values, floor)
     return EXIT_OK
 
 
@@ -155,9 +144,9 @@ def positive_int(text: str) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from genbench.sweep import sweep
+    from genbench.api import run
 
-    sweep(
+    run(
         preset=args.preset,
         models=args.models,
         targets=args.targets,
@@ -228,9 +217,11 @@ def run_list(args: argparse.Namespace) -> int:
     for name in models.available():
         model = models.get(name)
         latent = (
-            f"latent dim fixed at {model.fixed_latent_dim}"
-            if model.fixed_latent_dim
+            "the reference (the floor), no latent space"
+            if model.reference
             else "latent dim swept"
+            if model.fixed_latent_dim is None
+            else f"latent dim fixed at {model.fixed_latent_dim}"
         )
         likelihood = (
             "log-likelihood bound"
@@ -247,13 +238,27 @@ def run_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# ---------------------------------------------------------------------------- main
+# ---------------------------------------------------------------------------- report
 def add_report(commands: argparse._SubParsersAction) -> None:
-    from genbench.report import add_report_command
+    parser = commands.add_parser(
+        "report",
+        help="build the figures, report.html and report.md of a results folder",
+        description="Draw the figures of a results folder (sample grids, metric curves, the "
+        "leaderboard heatmap) and write a self-contained report.html and a report.md into it.",
+    )
+    parser.add_argument("folder", metavar="DIR", help="a results folder written by 'genbench run'")
+    parser.set_defaults(handler=run_report)
 
-    add_report_command(commands)
+
+def run_report(args: argparse.Namespace) -> int:
+    from genbench.report import build_report
+
+    *figures, html_path, markdown_path = build_report(args.folder)
+    print(f"wrote {html_path} and {markdown_path} ({len(figures)} figures in {figures[0].parent})")
+    return EXIT_OK
 
 
+# ---------------------------------------------------------------------------- main
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_run,
     add_score,
@@ -268,7 +273,7 @@ def build_parser() -> Parser:
         prog="genbench",
         description="Benchmark generative models on exactly known 2-D distributions.",
     )
-    parser.add_argument("--version", action="version", version=f"genbench {__version__}")
+    parser.add_argument("--version", action="version", version=f"genbench {genbench_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add_command in COMMANDS:
         add_command(commands)
@@ -287,8 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         UsageError,
         UnknownNameError,
         ConfigError,
-        CompareError,
-        ReportError,
+        ResultsError,  # a table or results folder that is not genbench's (compare, report)
     ) as error:
         return fail(f"genbench: error: {error}", EXIT_BAD_INPUT)
     except KeyboardInterrupt:

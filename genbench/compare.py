@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from genbench.leaderboard import GROUP
+from genbench import results
 from genbench.registry import metrics
+from genbench.results import ENTRY as GROUP
 
 ALPHA = 0.05  # significance level of the two-sided Welch test
 
 
-class CompareError(ValueError):
+class CompareError(results.ResultsError):
     """Leaderboards that cannot be compared; the message is one line for the user."""
 
 
@@ -40,37 +41,12 @@ class Comparison:
         return self.changes[self.changes["significant"] & (self.changes["direction"] == "worse")]
 
 
-NUMERIC = ["latent_dim", "seeds", "failed"]  # besides every <metric>_mean and _std column
-
-
 def read_leaderboard(path: str | Path) -> pd.DataFrame:
     """A leaderboard CSV, or CompareError saying why it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise CompareError(f"{path}: no such file")
     try:
-        board = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise CompareError(f"{path}: not a readable CSV ({str(error).strip()[:120]})") from None
-    if "target" not in board.columns:  # written by a version that called targets datasets
-        board = board.rename(columns={"dataset": "target"})
-    missing = [c for c in [*GROUP, "seeds", "failed"] if c not in board.columns]
-    if missing:
-        raise CompareError(
-            f"{path}: not a genbench leaderboard (missing columns: {', '.join(missing)})"
-        )
-    if not any(f"{name}_mean" in board.columns for name in metrics.available()):
-        raise CompareError(f"{path}: no metric columns (expected e.g. w2_mean)")
-    for column in NUMERIC + [c for c in board.columns if c.endswith(("_mean", "_std"))]:
-        try:
-            board[column] = pd.to_numeric(board[column], errors="raise")
-        except (ValueError, TypeError):
-            raise CompareError(
-                f"{path}: column {column} holds values that are not numbers"
-            ) from None
-    if board.duplicated(GROUP).any():
-        raise CompareError(f"{path}: repeated (target, model, latent_dim) rows")
-    return board
+        return results.read_leaderboard(path)
+    except results.ResultsError as error:
+        raise CompareError(str(error)) from None
 
 
 def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:

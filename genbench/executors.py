@@ -1,9 +1,20 @@
-"""Where runs execute: in this process, or in a pool of worker processes.
+"""Where run groups execute: any ``concurrent.futures.Executor``.
 
-The grid's models are tiny MLPs whose training is bound by per-operation overhead, not by
-arithmetic, so one single-threaded process per core beats one process using every core.
-Workers only compute; the main process alone writes results, so files have a single writer.
-Workers are spawned (not forked), which is safe with CUDA and with torch's thread pools.
+:func:`execute` submits :func:`genbench.runner.run_group` tasks to an executor and yields each
+group's records as it finishes; the caller (the client) alone writes results, so files have a
+single writer and a cluster needs no shared filesystem. Two executors come with genbench:
+
+- :func:`process_pool` (the default): one single-threaded worker process per core. The grid's
+  models are tiny MLPs whose training is bound by per-operation overhead, not arithmetic, so
+  one single-threaded process per core beats one process using every core. Workers are
+  spawned (not forked), which is safe with CUDA and torch's thread pools, and exit with the
+  client.
+- :class:`InProcessExecutor`: each task runs in this process when it is submitted, for
+  debuggers and profilers.
+
+Progress reaches the client as events (``genbench.runner.Started``, ``Trained``): directly in
+process, and from other processes through an :class:`EventListener`, a local socket whose
+picklable :class:`EventSender` travels with each task.
 """
 
 from __future__ import annotations
@@ -12,23 +23,21 @@ import contextlib
 import multiprocessing
 import os
 import queue
+import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Protocol
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from multiprocessing.connection import Client, Connection, Listener
+from typing import Any
 
-import numpy as np
+from genbench.plan import RunGroup
+from genbench.results import RunRecord
+from genbench.runner import Event, run_group
 
-from genbench.config import RunSpec
-
-
-class Progress(Protocol):
-    def start(self, group: Sequence[int]) -> None: ...
-    def step(self, group: Sequence[int], steps_done: int) -> None: ...
-
-
-Result = tuple[int, dict[str, Any], np.ndarray | None]  # (run index, record, samples)
+# Called in the client with (index of the group in the list given to execute, event).
+GroupEventSink = Callable[[int, Event], None]
 
 
 def default_workers(device: str) -> int:
@@ -40,84 +49,94 @@ def default_workers(device: str) -> int:
     )
 
 
-def execute_all(
-    runs: Sequence[RunSpec], device: str, workers: int, progress: Progress
-) -> Iterator[Result]:
-    """Execute ``runs``, yielding each result as it completes (not necessarily in order).
+def execute(
+    groups: Sequence[RunGroup],
+    device: str,
+    executor: Executor,
+    on_event: GroupEventSink | None = None,
+) -> Iterator[tuple[int, list[RunRecord]]]:
+    """Run every group on ``executor``; yield (group index, its records) as each finishes.
 
-    Runs that train together (``genbench.runner.group_runs``) are one task; the longest tasks
-    start first, so that the last one to finish is short.
+    An :class:`InProcessExecutor` gets one task at a time, so that each group's records reach
+    the caller as soon as it finishes; other executors get every task at once. If the caller
+    is interrupted or stops iterating, the tasks not started are cancelled (and a process
+    pool's workers stopped at once: every finished result is already with the caller).
     """
-    from genbench.runner import execute_group, group_runs
-
-    groups = sorted(group_runs(runs), key=lambda group: -runs[group[0]].steps * len(group))
-    if workers <= 1 or len(groups) <= 1:
-        with single_threaded():
-            for group in groups:
-                progress.start(group)
-                results = execute_group(
-                    [runs[index] for index in group],
-                    device,
-                    on_step=lambda steps, group=group: progress.step(group, steps),
-                )
-                for index, (record, samples) in zip(group, results, strict=True):
-                    yield index, record, samples
+    sink = on_event or (lambda index, event: None)
+    if isinstance(executor, InProcessExecutor):
+        for index, group in enumerate(groups):
+            future = executor.submit(run_group, group, device, _Tagged(sink, index))
+            yield index, future.result()
         return
 
-    tasks = [
-        (group, [runs[index] for index in group], device, model_class_of(runs[group[0]]))
-        for group in groups
-    ]
-    for results in in_workers(_execute_in_worker, tasks, workers, progress):
-        yield from results
+    with EventListener(sink) as listener:
+        futures: dict[Future, int] = {
+            executor.submit(run_group, group, device, listener.sender(index)): index
+            for index, group in enumerate(groups)
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                listener.drain()
+                for future in done:
+                    yield futures[future], future.result()
+            listener.drain()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            if isinstance(executor, ProcessPoolExecutor):
+                stop_now(executor)
+            raise
 
 
-def in_workers(
-    function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], workers: int, progress: Progress
-) -> Iterator[Any]:
-    """``function(*task)`` for each of ``tasks`` in a :func:`worker_pool` of at most ``workers``
-    processes, in the order given; yields each return value as it completes.
+class _Tagged:
+    """An event sink for one group: passes its events on with the group's index."""
 
-    ``function`` (a module-level function, for pickling) reports its progress with
-    :func:`tell_main`, which reaches ``progress`` here. If anything goes wrong, or the caller
-    is interrupted or stops iterating, the workers are stopped at once.
-    """
-    context = multiprocessing.get_context("spawn")
-    messages = context.Queue()
-    pool = worker_pool(min(workers, len(tasks)), messages)
-    pending: set[Future] = {pool.submit(function, *task) for task in tasks}
-    try:
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            _drain(messages, progress)
-            for future in done:
-                yield future.result()
-        _drain(messages, progress)
-    except BaseException:
-        # Interrupted or failed: every finished result is already with the caller, so stop the
-        # workers now instead of waiting for the tasks in flight (minutes on the article preset).
-        workers_alive = list((pool._processes or {}).values())  # gone after shutdown()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers_alive:
-            process.terminate()
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    def __init__(self, sink: GroupEventSink, index: int) -> None:
+        self.sink, self.index = sink, index
+
+    def __call__(self, event: Event) -> None:
+        self.sink(self.index, event)
 
 
-def worker_pool(workers: int, messages: Any = None) -> ProcessPoolExecutor:
-    """``workers`` spawned processes that run torch on one thread each and exit with this one.
+# ---------------------------------------------------------------------------- executors
+class InProcessExecutor(Executor):
+    """Runs each task in this process, on one torch thread, when it is submitted."""
 
-    ``messages`` is the queue that tasks report progress on (``_execute_in_worker``); a pool
-    for other work may go without one.
-    """
+    def __init__(self) -> None:
+        self._shutdown = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if self._shutdown:
+            raise RuntimeError("cannot submit to an executor that was shut down")
+        future: Future = Future()
+        with single_threaded():
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except Exception as error:  # KeyboardInterrupt and the like propagate
+                future.set_exception(error)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._shutdown = True
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` spawned processes that run torch on one thread each and exit with this one."""
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(messages, os.getpid()),
+        workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
     )
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down without waiting for the tasks in flight (minutes on the article
+    preset): cancel what has not started and terminate the workers."""
+    workers_alive = list((pool._processes or {}).values())  # gone after shutdown()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers_alive:
+        process.terminate()
 
 
 @contextlib.contextmanager
@@ -138,16 +157,11 @@ def single_threaded() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-_messages: Any = None  # the worker's end of the progress queue
-
-
-def _init_worker(messages: Any, parent: int) -> None:
-    global _messages
+def _init_worker(parent: int) -> None:
     _exit_with_parent(parent)  # first: the parent may be gone before torch is imported
     import torch
 
     torch.set_num_threads(1)
-    _messages = messages
 
 
 # How often, in seconds, a worker checks that the main process is still there.
@@ -170,45 +184,76 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="genbench-parent-watch", daemon=True).start()
 
 
-def model_class_of(spec: RunSpec) -> type | None:
-    """The adapter class, resolved here: a worker's registry lacks models registered at run time."""
-    from genbench.config import ORACLE
-    from genbench.registry import models
+# ---------------------------------------------------------------------------- events
+class EventListener:
+    """Receives the events of tasks running in other processes and passes them to ``sink``
+    in the client's thread (at :meth:`drain`).
 
-    return None if spec.model == ORACLE else models.get(spec.model)
+    A local socket (Unix where available) with a random key; each task carries an
+    :class:`EventSender` that connects to it on its first event.
+    """
+
+    def __init__(self, sink: GroupEventSink) -> None:
+        self.sink = sink
+        self.authkey = secrets.token_bytes(16)
+        family = "AF_UNIX" if sys.platform != "win32" else "AF_INET"
+        self.listener = Listener(family=family, authkey=self.authkey)
+        self.events: queue.SimpleQueue[tuple[int, Event]] = queue.SimpleQueue()
+        self.closed = False
+        threading.Thread(target=self._accept, name="genbench-events", daemon=True).start()
+
+    def sender(self, index: int) -> EventSender:
+        return EventSender(self.listener.address, self.authkey, index)
+
+    def drain(self) -> None:
+        while True:
+            try:
+                index, event = self.events.get_nowait()
+            except queue.Empty:
+                return
+            self.sink(index, event)
+
+    def _accept(self) -> None:
+        while not self.closed:
+            try:
+                connection = self.listener.accept()
+            except (OSError, EOFError):  # closed, or a peer that failed the handshake
+                continue
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection: Connection) -> None:
+        with connection:
+            while True:
+                try:
+                    self.events.put(connection.recv())
+                except (EOFError, OSError):
+                    return
+
+    def __enter__(self) -> EventListener:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closed = True
+        self.listener.close()
 
 
-def tell_main(kind: str, group: Sequence[int], steps: int = 0) -> None:
-    """In a task of :func:`in_workers`: tell the main process's ``progress`` that the task's
-    ``group`` (of run or task indices) has started (``kind`` "start") or done ``steps`` steps
-    ("step")."""
-    _messages.put((kind, list(group), steps))
+class EventSender:
+    """A picklable event sink that sends a group's events to an :class:`EventListener`."""
 
+    def __init__(self, address: Any, authkey: bytes, index: int) -> None:
+        self.address, self.authkey, self.index = address, authkey, index
+        self.connection: Connection | None = None
 
-def _execute_in_worker(
-    group: list[int], specs: list[RunSpec], device: str, model_class: type | None
-) -> list[Result]:
-    from genbench.runner import execute_group
-
-    tell_main("start", group)
-    results = execute_group(
-        specs,
-        device,
-        model_class=model_class,
-        on_step=lambda steps: tell_main("step", group, steps),
-    )
-    return [
-        (index, record, samples) for index, (record, samples) in zip(group, results, strict=True)
-    ]
-
-
-def _drain(messages: Any, progress: Progress) -> None:
-    while True:
+    def __call__(self, event: Event) -> None:
         try:
-            kind, group, steps = messages.get_nowait()
-        except queue.Empty:
-            return
-        if kind == "start":
-            progress.start(group)
-        else:
-            progress.step(group, steps)
+            if self.connection is None:
+                self.connection = Client(self.address, authkey=self.authkey)
+            self.connection.send((self.index, event))
+        except OSError:  # the client is gone or stopped listening: progress is not results
+            self.connection = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"address": self.address, "authkey": self.authkey, "index": self.index}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]

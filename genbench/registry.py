@@ -1,15 +1,21 @@
 """Name → object registries for targets, models and metrics.
 
 Adding a target, model or metric is one new file with a decorator; nothing else is edited.
-Third-party packages add models without forking genbench through the ``genbench.models``
-entry-point group (and likewise ``genbench.targets``)::
+Third-party packages add them without forking genbench through the entry-point groups
+``genbench.targets``, ``genbench.models`` and ``genbench.metrics``::
 
     # in the plug-in's pyproject.toml
     [project.entry-points."genbench.models"]
     my_flow = "my_package.flows:MyFlow"
 
+    [project.entry-points."genbench.metrics"]
+    mmd = "my_package.metrics:mmd"  # a ``Metric``, e.g. made by ``@genbench.metrics.metric``
+
 The entry point's object is registered under the entry point's name the first time the
-registry is asked for a name it does not hold.
+registry is asked for a name it does not hold, or for the list of names. An object that
+registers itself with a decorator when its module is imported (a metric made by ``@metric``) is
+already registered by then, under its decorator's name; the entry point must carry that same
+name, because a metric's name is its results column.
 """
 
 from __future__ import annotations
@@ -76,8 +82,16 @@ class Registry(Generic[T]):
             return
         self._entry_points_loaded = True
         for entry_point in entry_points(group=self.entry_point_group):
-            if entry_point.name not in self._entries:
-                self._entries[entry_point.name] = entry_point.load()
+            if entry_point.name in self._entries:
+                continue
+            obj = entry_point.load()  # may register obj through its module's decorator
+            names = [name for name, known in self._entries.items() if known is obj]
+            if names and entry_point.name not in names:
+                raise ValueError(
+                    f"entry point {entry_point.name!r} of {self.entry_point_group!r} loads a "
+                    f"{self.kind} that registers itself as {names[0]!r}: give both the same name"
+                )
+            self._entries[entry_point.name] = obj
 
 
 def import_submodules(package_name: str, package_path: list[str]) -> None:
@@ -89,4 +103,4 @@ def import_submodules(package_name: str, package_path: list[str]) -> None:
 
 targets: Registry = Registry("target", entry_point_group="genbench.targets")
 models: Registry = Registry("model", entry_point_group="genbench.models")
-metrics: Registry = Registry("metric")
+metrics: Registry = Registry("metric", entry_point_group="genbench.metrics")

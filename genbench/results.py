@@ -1,26 +1,32 @@
-"""The results folder: one record per finished run, and the tables derived from them.
+"""Run records and the results folder: the only code that reads and writes them.
 
 Layout of ``DIR``::
 
-    config.json           the resolved preset and the environment, written when a sweep starts
-    records/KEY.json      one finished run: its config, status, metrics, timings, provenance
+    config.json           the resolved preset and the environment, written when a run starts
+    records/KEY.json      one finished run (a :class:`RunRecord`): config, status, metrics,
+                          timings, provenance
     samples/KEY.npy       the samples that run drew (written before its record)
     runs.csv              every record as one row, regenerated after each run
     leaderboard.csv       aggregated over seeds (see ``genbench.leaderboard``)
 
 Every file is written to a temporary name and renamed into place (``os.replace`` is atomic on
-POSIX), so a sweep killed at any instant leaves whole files only: a run either has its record
-or it does not, and ``runs.csv`` never holds a torn or duplicated row. ``--resume`` reads the
-records back.
+POSIX), so a run killed at any instant leaves whole files only: a run either has its record or
+it does not, and ``runs.csv`` never holds a torn or duplicated row. ``--resume`` reads the
+records back. :func:`read_runs` and :func:`read_leaderboard` are the one schema check that
+``compare``, ``report`` and ``score`` share.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +35,102 @@ import pandas as pd
 
 from genbench.registry import metrics
 
+
+class Status(str, Enum):
+    """How a run ended. Only ``OK`` runs have metrics."""
+
+    OK = "ok"  # trained, sampled and scored
+    DIVERGED = "diverged"  # some samples are NaN or infinite
+    FAILED = "failed"  # the adapter raised; ``error`` says what
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def run_key(target: str, model: str, latent_dim: int, seed: int) -> str:
+    """The file-name-safe identity of a run, unique within a grid."""
+    return f"{target}__{model}__z{latent_dim}__s{seed}"
+
+
+class ResultsError(ValueError):
+    """A file that is not what genbench wrote; the message is one line for the user."""
+
+
+# The identity of a run, and of a leaderboard entry (a run without its seed).
+RUN_ID = ["target", "model", "latent_dim", "seed"]
+ENTRY = ["target", "model", "latent_dim"]
+
+
+@dataclass
+class RunRecord:
+    """One run of the grid, as stored in ``records/KEY.json`` and as one row of ``runs.csv``.
+
+    ``samples`` and ``frames`` travel with the record from the runner to the client, which
+    stores them in files of their own; they are not part of the record's JSON.
+    """
+
+    target: str
+    model: str  # the leaderboard entry
+    latent_dim: int
+    seed: int
+    steps: int
+    num_samples: int
+    target_fingerprint: str
+    config: dict[str, Any]  # everything that determines the result (see RunSpec.config)
+    status: Status = Status.OK
+    error: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)  # by metric name
+    train_seconds: float = 0.0  # this run's share when it trained in a stack
+    trained_together: int = 1  # models in its training stack
+    sample_seconds: float = math.nan
+    samples_per_second: float = math.nan
+    # provenance, filled in by the client that stores the record
+    preset: str = ""
+    device: str = ""
+    genbench_version: str = ""
+    git_commit: str = ""
+    torch_version: str = ""
+    finished_at: str = ""
+    samples: np.ndarray | None = field(default=None, repr=False, compare=False)
+    frames: list[Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.target, self.model, self.latent_dim, self.seed)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def fail(self, status: Status, error: str) -> None:
+        """Mark the run as not finished: no samples, no metrics."""
+        self.status, self.error, self.samples = status, error, None
+
+    def to_row(self) -> dict[str, Any]:
+        """The record as one flat row (its record file's content): metrics as columns."""
+        row = {name: getattr(self, name) for name in _STORED_FIELDS}
+        row["status"] = self.status.value
+        return row | dict.fromkeys(metrics.available(), math.nan) | self.metrics
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RunRecord:
+        """The record of a ``to_row`` row (or of a record file); other columns are metrics."""
+        known = {name: row[name] for name in _STORED_FIELDS if name in row}
+        known["status"] = Status(known.get("status", Status.OK))
+        values = {
+            name: float(value)
+            for name, value in row.items()
+            if name not in _STORED_FIELDS and isinstance(value, int | float)
+        }
+        return cls(**known, metrics=values)
+
+
+# What a record file and a runs.csv row hold besides the metrics.
+_STORED_FIELDS = [
+    f.name for f in dataclasses.fields(RunRecord) if f.name not in ("metrics", "samples", "frames")
+]
+
 # Columns of runs.csv, in order; metric columns follow "status"/"error" in registry order.
-ID_COLUMNS = ["target", "model", "latent_dim", "seed"]
 TIMING_COLUMNS = ["train_seconds", "trained_together", "sample_seconds", "samples_per_second"]
 PROVENANCE_COLUMNS = [
     "steps",
@@ -46,6 +146,18 @@ PROVENANCE_COLUMNS = [
 ]
 
 
+def run_columns() -> list[str]:
+    return [
+        *RUN_ID,
+        "status",
+        "error",
+        *metrics.available(),
+        *TIMING_COLUMNS,
+        *PROVENANCE_COLUMNS,
+    ]
+
+
+# ---------------------------------------------------------------------------- atomic files
 TEMPORARY_SUFFIX = ".genbench-tmp"  # marks atomic_write's files, so that only they are cleaned
 
 
@@ -56,17 +168,6 @@ def _umask() -> int:
 
 
 UMASK = _umask()
-
-
-def run_columns() -> list[str]:
-    return [
-        *ID_COLUMNS,
-        "status",
-        "error",
-        *metrics.available(),
-        *TIMING_COLUMNS,
-        *PROVENANCE_COLUMNS,
-    ]
 
 
 def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
@@ -91,8 +192,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
+# ---------------------------------------------------------------------------- the folder
 class ResultStore:
-    """The results folder of one sweep."""
+    """The results folder of one grid."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -103,8 +205,15 @@ class ResultStore:
     def runs_csv(self) -> Path:
         return self.folder / "runs.csv"
 
+    @property
+    def leaderboard_csv(self) -> Path:
+        return self.folder / "leaderboard.csv"
+
+    def samples_path(self, key: str) -> Path:
+        return self.samples_folder / f"{key}.npy"
+
     def remove_leftovers(self) -> None:
-        """Delete temporary files that a killed sweep left before renaming them into place."""
+        """Delete temporary files that a killed run left before renaming them into place."""
         for folder in [self.folder, self.records_folder, self.samples_folder]:
             for leftover in folder.glob(f".*{TEMPORARY_SUFFIX}"):
                 leftover.unlink(missing_ok=True)
@@ -115,21 +224,22 @@ class ResultStore:
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_text(self.folder / "config.json", json.dumps(config, indent=2) + "\n")
 
-    def save_run(self, key: str, record: dict[str, Any], samples: np.ndarray | None) -> None:
+    def save(self, record: RunRecord) -> None:
         """Store one finished run: samples first, then its record, then the regenerated table."""
-        if samples is not None:
-            atomic_write(self.samples_folder / f"{key}.npy", lambda s: np.save(s, samples))
-        text = json.dumps(record, indent=1, allow_nan=True)
-        atomic_write_text(self.records_folder / f"{key}.json", text + "\n")
+        if record.samples is not None:
+            samples = record.samples
+            atomic_write(self.samples_path(record.key), lambda s: np.save(s, samples))
+        text = json.dumps(record.to_row(), indent=1, allow_nan=True)
+        atomic_write_text(self.records_folder / f"{record.key}.json", text + "\n")
         self.write_runs_csv()
 
-    def records(self) -> dict[str, dict[str, Any]]:
+    def records(self) -> dict[str, RunRecord]:
         """Every stored record by run key (unreadable leftovers are skipped)."""
         found = {}
         for path in sorted(self.records_folder.glob("*.json")):
             try:
-                found[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+                found[path.stem] = RunRecord.from_row(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
                 continue  # only a tampered file can be unreadable; the run will be redone
         return found
 
@@ -141,15 +251,88 @@ class ResultStore:
         atomic_write_text(self.runs_csv, frame.to_csv(index=False))
         return frame
 
+    def write_leaderboard(self, board: pd.DataFrame) -> None:
+        atomic_write_text(self.leaderboard_csv, board.to_csv(index=False))
 
-def records_to_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+
+def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
     """The records as a runs table with the standard column order, sorted by run identity."""
     rows = []
     for record in records:
-        row = dict(record)
+        row = record.to_row()
         row["config"] = json.dumps(row.get("config", {}), sort_keys=True)
         rows.append(row)
     columns = run_columns()
     frame = pd.DataFrame(rows)
     frame = frame.reindex(columns=columns + [c for c in frame.columns if c not in columns])
-    return frame.sort_values(ID_COLUMNS, kind="stable").reset_index(drop=True)
+    return frame.sort_values(RUN_ID, kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- reading tables
+def read_table(path: str | Path, required: list[str], what: str) -> pd.DataFrame:
+    """A non-empty CSV with the ``required`` columns; ResultsError saying why not."""
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such file")
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ResultsError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as error:
+        message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error)
+        raise ResultsError(f"{path} is not a readable CSV ({message})") from None
+    if "target" not in table.columns:  # written by a version that called targets datasets
+        table = table.rename(columns={"dataset": "target"})
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise ResultsError(f"{path} is not a genbench {what}: it lacks {', '.join(missing)}")
+    if table.empty:
+        raise ResultsError(f"{path} has no rows")
+    latent = pd.to_numeric(table["latent_dim"], errors="coerce")
+    if latent.isna().any() or (latent != latent.round()).any():
+        raise ResultsError(f"{path}: column latent_dim holds values that are not integers")
+    table["latent_dim"] = latent.astype(int)
+    return table
+
+
+def _numeric(table: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+    for column in columns:
+        try:
+            table[column] = pd.to_numeric(table[column], errors="raise")
+        except (ValueError, TypeError):
+            raise ResultsError(
+                f"{path}: column {column} holds values that are not numbers"
+            ) from None
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """A ``runs.csv``: one row per run; ResultsError if it is not one."""
+    table = read_table(path, [*RUN_ID, "status"], "runs table")
+    _numeric(table, ["seed", *(m for m in metrics.available() if m in table.columns)], Path(path))
+    if table.duplicated(RUN_ID).any():
+        raise ResultsError(f"{path}: repeated ({', '.join(RUN_ID)}) rows")
+    return table
+
+
+def read_leaderboard(path: str | Path) -> pd.DataFrame:
+    """A ``leaderboard.csv``: one row per entry with ``<metric>_mean``, ``_std``, ``_ci_low``,
+    ``_ci_high`` columns; ResultsError if it is not one."""
+    path = Path(path)
+    table = read_table(path, [*ENTRY, "seeds", "failed", "rank"], "leaderboard")
+    names = leaderboard_metrics(table)
+    if not names:
+        raise ResultsError(f"{path}: no metric columns (expected e.g. w2_mean)")
+    for name in names:
+        for statistic in ["std", "ci_low", "ci_high"]:
+            if f"{name}_{statistic}" not in table.columns:
+                raise ResultsError(f"{path} has no column {name}_{statistic}")
+    statistics = [c for c in table.columns if c.endswith(("_mean", "_std", "_ci_low", "_ci_high"))]
+    _numeric(table, ["seeds", "failed", "rank", *statistics], path)
+    if table.duplicated(ENTRY).any():
+        raise ResultsError(f"{path}: repeated ({', '.join(ENTRY)}) rows")
+    return table
+
+
+def leaderboard_metrics(board: pd.DataFrame) -> list[str]:
+    """The registered metrics that have columns in ``board``, in registry order."""
+    return [name for name in metrics.available() if f"{name}_mean" in board.columns]

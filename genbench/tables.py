@@ -9,21 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from genbench.compare import Comparison
-from genbench.config import ORACLE
-from genbench.leaderboard import RANK_METRIC
-
-# (metric, column header) shown as means besides the ranking metric, to fit 80 columns;
-# leaderboard.csv has every metric with its interval
-SHOWN = [
-    (name, header)
-    for name, header in [
-        ("kl_forward", "KL(p‖q)"),
-        ("w2", "w2"),
-        ("mode_coverage", "modes"),
-        ("negative_space", "neg.sp"),
-    ]
-    if name != RANK_METRIC
-]
+from genbench.metrics import ranking_metric, registered
+from genbench.models import is_reference
+from genbench.registry import metrics
 
 
 def with_interval(row: pd.Series, name: str) -> str:
@@ -37,16 +25,27 @@ def with_interval(row: pd.Series, name: str) -> str:
 
 
 def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> None:
+    """Per target, the leaderboard ``board`` by rank: the ranking metric with its interval, the
+    other headline metrics' means under their short labels, and the training time.
+
+    Only headline metrics are shown, to fit 80 columns; leaderboard.csv has every metric with
+    its interval. A headline metric that ``board`` has no column for is left out."""
     console = console or Console()
+    rank_name = ranking_metric().name
+    shown = [
+        m
+        for m in registered()
+        if m.headline and m.name != rank_name and f"{m.name}_mean" in board.columns
+    ]
     for target, part in board.groupby("target", sort=False):
         table = Table(
-            title=f"{target}: ranked by {RANK_METRIC} (mean [95% CI] over seeds)",
+            title=f"{target}: ranked by {rank_name} (mean [95% CI] over seeds)",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
             padding=(0, 0),
             collapse_padding=True,
         )
-        for header in ["#", "model", "z", f"{RANK_METRIC}", *(h for _, h in SHOWN), "train s"]:
+        for header in ["#", "model", "z", rank_name, *(m.short_label for m in shown), "train s"]:
             # on a narrow terminal the model names and intervals are cut short (…), never the
             # rank and latent size
             table.add_column(
@@ -56,13 +55,13 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
                 min_width=3 if header in ("#", "z") else None,
             )
         for _, row in part.iterrows():
-            oracle = row["model"] == ORACLE
+            oracle = is_reference(row["model"])
             table.add_row(
                 str(row["rank"]),
                 row["model"],
                 "—" if oracle else str(row["latent_dim"]),
-                with_interval(row, RANK_METRIC),
-                *(f"{row[f'{name}_mean']:.3g}" for name, _ in SHOWN),
+                with_interval(row, rank_name),
+                *(f"{row[f'{m.name}_mean']:.3g}" for m in shown),
                 "—" if oracle else f"{row['train_seconds']:.1f}",
                 style="dim" if oracle else ("red" if row["failed"] else None),
             )
@@ -110,3 +109,19 @@ def print_comparison(result: Comparison, show_all: bool = False) -> None:
     ]:
         for _, row in entries.iterrows():
             print(f"{label} leaderboard: {row['target']} {row['model']} z={row['latent_dim']}")
+
+
+def print_scores(
+    title: str, values: dict[str, float], floor: dict[str, float], console: Console | None = None
+) -> None:
+    """A sample set's score by metric, beside the oracle's floor and the ideal value."""
+    table = Table(title=title)
+    for column in ["metric", "value", "oracle floor", "ideal", "meaning"]:
+        table.add_column(column, justify="right" if column in {"value", "oracle floor"} else "left")
+    for name, value in values.items():
+        metric = metrics.get(name)
+        table.add_row(
+            name, f"{value:.4g}", f"{floor[name]:.4g}", f"{metric.ideal:g}", metric.description
+        )
+    (console or Console()).print(table)
+    print("The oracle floor is the target's own sampler scored the same way: no model beats it.")

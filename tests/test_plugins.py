@@ -1,12 +1,19 @@
-"""A model in someone else's package, found through the ``genbench.models`` entry-point group."""
+"""A model and a metric in someone else's package, found through the ``genbench.models`` and
+``genbench.metrics`` entry-point groups: everything genbench writes has them, with no edit to
+genbench."""
 
+import json
+import sys
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from genbench.registry import models
-from genbench.sweep import sweep
+from genbench import plots
+from genbench.api import run
+from genbench.cli import main
+from genbench.registry import metrics, models
 
 PLUGIN = '''
 from dataclasses import dataclass
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
+from genbench.metrics import metric
 from genbench.models.base import GenerativeModel
 
 
@@ -37,6 +45,20 @@ class MixtureModel(GenerativeModel):
     def sample(self, num_samples, seed):
         self.mixture_.random_state = seed
         return self.mixture_.sample(num_samples)[0].astype(np.float32)
+
+
+@metric(
+    "radius_error",
+    ideal=0.0,
+    description="mean distance from the origin, minus the target's",
+    label="radius error",
+    short_label="r.err",
+    scale="linear",
+    bounds=(-np.inf, np.inf),
+)
+def radius_error(target, samples, *, seed=0):
+    reference = target.sample(10_000, seed)
+    return float(np.linalg.norm(samples, axis=1).mean() - np.linalg.norm(reference, axis=1).mean())
 '''
 
 
@@ -47,12 +69,17 @@ def installed_plugin(tmp_path, monkeypatch):
     info = tmp_path / "my_models-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-models\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[genbench.models]\nmixture = my_models:MixtureModel\n")
+    (info / "entry_points.txt").write_text(
+        "[genbench.models]\nmixture = my_models:MixtureModel\n\n"
+        "[genbench.metrics]\nradius_error = my_models:radius_error\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
-    models._entry_points_loaded = False
+    models._entry_points_loaded = metrics._entry_points_loaded = False
     yield
     models._entries.pop("mixture", None)
-    models._entry_points_loaded = False
+    metrics._entries.pop("radius_error", None)
+    sys.modules.pop("my_models", None)
+    models._entry_points_loaded = metrics._entry_points_loaded = False
 
 
 def test_plugin_is_found_by_name(installed_plugin):
@@ -72,9 +99,51 @@ def test_run_picks_up_the_plugin(installed_plugin, tmp_path):
         steps = 4000
     """)
     )
-    board = sweep(str(preset), out=tmp_path / "out", quiet=True, workers=1, report=False)
+    board = run(str(preset), out=tmp_path / "out", quiet=True, workers=1, report=False).leaderboard
     row = board.set_index("model").loc["mixture"]
     assert row["failed"] == 0
     assert row["mode_coverage_mean"] == 1.0  # eight components fit eight modes
     runs = pd.read_csv(tmp_path / "out" / "runs.csv")
     assert set(runs["model"]) == {"oracle", "mixture"}
+
+
+def test_a_plugged_in_model_and_metric_appear_in_everything_genbench_writes(
+    installed_plugin, tmp_path, capsys
+):
+    preset = tmp_path / "plugin.toml"
+    preset.write_text(
+        textwrap.dedent("""
+        name = "plugin"
+        targets = ["eight_gaussians"]
+        seeds = 2
+        num_samples = 500
+        [models.mixture]
+        steps = 2000
+    """)
+    )
+    out = tmp_path / "out"
+    # two worker processes: the plug-in is found there too
+    argv = ["run", "--preset", str(preset), "--out", str(out), "--workers", "2", "--quiet"]
+    assert main(argv) == 0
+    runs = pd.read_csv(out / "runs.csv")
+    assert (runs["status"] == "ok").all() and set(runs["model"]) == {"oracle", "mixture"}
+    assert runs["radius_error"].notna().all()
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert {"radius_error_mean", "radius_error_ci_low", "radius_error_rank"} <= set(board.columns)
+    figure = plots.metric_curves(
+        board, models=["mixture"], metric_names=metrics.available(), title="plugin"
+    )
+    assert "metric:radius_error" in {axes.get_label() for axes in figure.axes}
+    assert "radius error" in (out / "report.html").read_text()
+
+    np.save(
+        tmp_path / "samples.npy", np.load(out / "samples" / "eight_gaussians__mixture__z2__s0.npy")
+    )
+    capsys.readouterr()
+    assert (
+        main(["score", "--target", "eight_gaussians", str(tmp_path / "samples.npy"), "--json"]) == 0
+    )
+    scored = json.loads(capsys.readouterr().out)["metrics"]
+    assert scored["radius_error"] == pytest.approx(
+        runs.set_index(["model", "seed"]).loc[("mixture", 0), "radius_error"]
+    )

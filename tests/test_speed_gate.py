@@ -296,7 +296,7 @@ def test_the_table_lines_up_and_shows_every_measurement():
 
 
 def test_the_planted_slowdown_still_applies():
-    """The README's way to see the gate fail must keep working as genbench/models/gan.py
+    """The documented way to see the gate fail must keep working as genbench/models/gan.py
     changes: if this fails, remake benchmarks/planted-slowdown.patch against the new code.
     (While it is applied, it must undo cleanly instead.)"""
     root = GATE_PATH.parent.parent

@@ -1,9 +1,29 @@
-"""What every metric declares: its name (the CSV column), its ideal value and its function."""
+"""What every metric declares: its function, and the metadata that tables and figures read.
+
+A metric is a pure function ``f(target, samples, *, seed) -> float`` wrapped in a :class:`Metric`
+that says what its value means: the ideal value, the range it can take, how to label and scale
+it, and whether it is a headline number or the one that ranks the leaderboard. The leaderboard,
+the terminal table and the figures read this metadata instead of keeping lists of metric names,
+so that adding a metric is one new module::
+
+    @metric(
+        "mmd",
+        ideal=0.0,
+        description="maximum mean discrepancy, Gaussian kernel",
+        label="MMD²",
+        short_label="MMD²",
+        scale="log",
+        bounds=(0.0, math.inf),
+    )
+    def mmd(target: Target, samples: np.ndarray, *, seed: int = 0) -> float: ...
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -11,20 +31,45 @@ from genbench.registry import metrics
 from genbench.targets.base import Target
 
 MetricFunction = Callable[..., float]  # (target, samples (n, 2), *, seed) -> value
+Scale = Literal["log", "linear"]
+SCALES = get_args(Scale)
 
 
 @dataclass(frozen=True)
 class Metric:
     """A registered metric. Smaller distance to ``ideal`` is better (see :meth:`improvement`)."""
 
-    name: str
+    name: str  # the results column, and the registry key
     function: MetricFunction
     ideal: float  # the value of a perfect sampler in the limit of infinite samples
-    description: str
-    # Positive, with a long right tail over seeds (divergences, distances): a model that
-    # misses a mode scores 100× its neighbour, not 100 more. Its confidence interval is then
-    # computed on the log scale (see ``genbench.leaderboard``).
-    positive: bool = False
+    description: str  # one line for ``genbench list`` and ``genbench score``
+    label: str  # axis title without the unit: "KL(p ‖ q̂)"
+    short_label: str  # table header and sample-panel corner: "KL(p‖q)"
+    unit: str = ""  # "nats"; empty for fractions and for lengths in the target's coordinates
+    # "log": positive, spread over orders of magnitude and with a long right tail over seeds
+    # (divergences, distances): a model that misses a mode scores 100× its neighbour, not 100
+    # more. Such a metric is drawn on a log axis and its confidence interval is computed on the
+    # log scale (see ``genbench.leaderboard``). "linear": everything else (fractions, accuracies).
+    scale: Scale = "linear"
+    # (lowest, highest) value of the quantity estimated; ±inf where unbounded. An estimate may
+    # stray past a bound by its noise (a KL estimate a hair below 0). Figures end a linear
+    # metric's intervals at its bounds, and draw a range bounded on both sides whole when the
+    # ideal is its top, else from its low end up to the values.
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+    headline: bool = False  # shown in the terminal leaderboard and in sample-panel corners
+    ranks: bool = False  # the leaderboard's ``rank`` column; exactly one metric has it
+
+    def __post_init__(self) -> None:
+        # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
+        low, high = self.bounds
+        if self.scale not in SCALES:
+            raise ValueError(f"metric {self.name!r}: scale must be one of {SCALES}")
+        if not low < high:
+            raise ValueError(f"metric {self.name!r}: bounds {self.bounds} are empty")
+        if self.scale == "log" and low < 0:
+            raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
+        if not low <= self.ideal <= high:
+            raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
 
     def __call__(self, target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
         return float(self.function(target, samples, seed=seed))
@@ -33,13 +78,57 @@ class Metric:
         """How much closer to the ideal ``new`` is than ``old``; positive means better."""
         return abs(old - self.ideal) - abs(new - self.ideal)
 
+    @property
+    def axis_label(self) -> str:
+        """``label`` with its unit, for axes and table columns: "KL(p ‖ q̂)  [nats]"."""
+        return f"{self.label}  [{self.unit}]" if self.unit else self.label
+
 
 def metric(
-    name: str, *, ideal: float, description: str, positive: bool = False
+    name: str,
+    *,
+    ideal: float,
+    description: str,
+    label: str,
+    short_label: str,
+    unit: str = "",
+    scale: Scale = "linear",
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+    headline: bool = False,
+    ranks: bool = False,
 ) -> Callable[[MetricFunction], Metric]:
-    """Decorator registering a pure function ``f(target, samples, *, seed) -> float``."""
+    """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
+    ``name``, with the metadata documented on :class:`Metric`."""
 
     def decorate(function: MetricFunction) -> Metric:
-        return metrics.register(name)(Metric(name, function, ideal, description, positive))
+        return metrics.register(name)(
+            Metric(
+                name,
+                function,
+                ideal,
+                description,
+                label,
+                short_label,
+                unit=unit,
+                scale=scale,
+                bounds=bounds,
+                headline=headline,
+                ranks=ranks,
+            )
+        )
 
     return decorate
+
+
+def registered() -> list[Metric]:
+    """Every registered metric, plug-ins included, in registration order (the column order)."""
+    return [metrics.get(name) for name in metrics.available()]
+
+
+def ranking_metric() -> Metric:
+    """The metric that ranks the leaderboard: the one registered with ``ranks=True``."""
+    ranking = [m for m in registered() if m.ranks]
+    if len(ranking) != 1:
+        names = ", ".join(m.name for m in ranking) or "none"
+        raise ValueError(f"exactly one metric must rank the leaderboard, found: {names}")
+    return ranking[0]

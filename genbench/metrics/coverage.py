@@ -10,7 +10,15 @@ from genbench.targets.base import Target
 MIN_SHARE = 0.2  # a region counts as covered at 20 % of the samples a perfect sampler puts there
 
 
-@metric("mode_coverage", ideal=1.0, description="fraction of the target's regions covered")
+@metric(
+    "mode_coverage",
+    ideal=1.0,
+    description="fraction of the target's regions covered",
+    label="mode coverage",
+    short_label="modes",
+    bounds=(0.0, 1.0),
+    headline=True,
+)
 def mode_coverage(target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
     """Fraction of regions k with count_k >= MIN_SHARE · n · P_p(region k ∩ HDR).
 

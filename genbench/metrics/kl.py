@@ -7,6 +7,8 @@ smoothing floor rather than 0: the leaderboard's oracle row shows that floor at 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from genbench.metrics.base import metric
@@ -18,7 +20,18 @@ NUM_REFERENCE = 10_000  # fresh target draws per estimate
 
 
 @metric(
-    "kl_forward", ideal=0.0, description="KL(p ‖ q̂), nats: mass of p that q misses", positive=True
+    "kl_forward",
+    ideal=0.0,
+    description="KL(p ‖ q̂), nats: mass of p that q misses",
+    label="KL(p ‖ q̂)",
+    short_label="KL(p‖q)",
+    unit="nats",
+    scale="log",
+    bounds=(0.0, math.inf),
+    headline=True,
+    # The article's measure and the steadiest over seeds: on the quick preset the oracle's 95 %
+    # interval is ±10 % for it and ±60 % for w2 on eight_gaussians.
+    ranks=True,
 )
 def kl_forward(
     target: Target, samples: np.ndarray, *, seed: int = 0, num_reference: int = NUM_REFERENCE
@@ -39,7 +52,11 @@ def kl_forward(
     "kl_reverse",
     ideal=0.0,
     description="KL(q̂ ‖ p̂), nats: mass of q where p has none",
-    positive=True,
+    label="KL(q̂ ‖ p̂)",
+    short_label="KL(q‖p)",
+    unit="nats",
+    scale="log",
+    bounds=(0.0, math.inf),
 )
 def kl_reverse(
     target: Target, samples: np.ndarray, *, seed: int = 0, num_reference: int = NUM_REFERENCE

@@ -12,6 +12,10 @@ from genbench.targets.base import HDR_MASS, Target
     "negative_space",
     ideal=1 - HDR_MASS,
     description="fraction of samples outside the target's 99 % HDR (perfect: 0.01)",
+    label="negative space",
+    short_label="neg.sp",
+    bounds=(0.0, 1.0),
+    headline=True,
 )
 def negative_space(target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
     """Fraction of ``samples`` (n, 2) with log p(x) below the target's 99 % HDR level.

@@ -51,5 +51,5 @@ def oracle_scores(target: Target, num_samples: int, *, seed: int = 0) -> dict[st
     No model can beat it in expectation; what it shows above the ideal values is the bias of
     the estimators (KDE smoothing, finite transport samples) at these sizes.
     """
-    samples = target.sample(num_samples, derive_seed(seed, "oracle"))
+    samples = target.sample(num_samples, derive_seed(seed, "sample")).astype(np.float32)
     return score(target, samples, seed=seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import ot
 
@@ -27,7 +29,15 @@ def _transport_cost(
     return float(ot.emd2([], [], cost, numItermax=MAX_SIMPLEX_ITERATIONS))
 
 
-@metric("w1", ideal=0.0, description="Wasserstein-1 distance, in the data's units", positive=True)
+@metric(
+    "w1",
+    ideal=0.0,
+    description="Wasserstein-1 distance, in the data's units",
+    label="W₁",
+    short_label="W₁",
+    scale="log",
+    bounds=(0.0, math.inf),
+)
 def w1(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TRANSPORT) -> float:
     """W₁(q, p) = min over couplings π of E_π‖x − y‖, between empirical measures.
 
@@ -37,7 +47,16 @@ def w1(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TR
     return _transport_cost(target, samples, seed, "w1", "euclidean", size)
 
 
-@metric("w2", ideal=0.0, description="Wasserstein-2 distance, in the data's units", positive=True)
+@metric(
+    "w2",
+    ideal=0.0,
+    description="Wasserstein-2 distance, in the data's units",
+    label="W₂",
+    short_label="W₂",
+    scale="log",
+    bounds=(0.0, math.inf),
+    headline=True,
+)
 def w2(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TRANSPORT) -> float:
     """W₂(q, p) = (min over couplings π of E_π‖x − y‖²)^½, between empirical measures.
 

@@ -11,4 +11,21 @@ def get_model_class(name: str) -> type[GenerativeModel]:
     return models.get(name)
 
 
-__all__ = ["GenerativeModel", "ProgressCallback", "get_model_class"]
+def reference_models() -> list[str]:
+    """Registered models marked ``reference`` (the oracle), in registration order: every grid
+    runs them, and tables and figures draw them as the floor."""
+    return [name for name in models.available() if models.get(name).reference]
+
+
+def is_reference(name: str) -> bool:
+    """Whether the leaderboard entry ``name`` is a reference model (a floor, not a rival)."""
+    return name in reference_models()
+
+
+__all__ = [
+    "GenerativeModel",
+    "ProgressCallback",
+    "get_model_class",
+    "is_reference",
+    "reference_models",
+]

@@ -8,7 +8,10 @@ can do, so callers never probe with try/except:
 - ``has_log_prob``: ``log_prob`` is implemented;
 - ``log_prob_is_bound``: it returns a lower bound (the VAE's ELBO), not the exact log-density;
 - ``fixed_latent_dim``: the latent size is forced (flows and diffusion: the data dimension 2),
-  or ``None`` when ``latent_dim`` is free and swept.
+  or ``None`` when ``latent_dim`` is free and swept;
+- ``reference``: not a model to rank but a floor to read the others against (the oracle, the
+  target's own sampler): every grid runs it once per target and seed, and tables and figures
+  draw it as the floor.
 
 A plug-in registers itself with ``@models.register("name")`` or through the ``genbench.models``
 entry-point group (see ``genbench.registry``).
@@ -39,6 +42,7 @@ class GenerativeModel(ABC):
     has_log_prob: ClassVar[bool] = False
     log_prob_is_bound: ClassVar[bool] = False
     fixed_latent_dim: ClassVar[int | None] = None
+    reference: ClassVar[bool] = False
 
     # Every subclass declares these two fields first (dataclass fields cannot live on an ABC):
     #   latent_dim: int = 2     size of the latent space (ignored when fixed_latent_dim is set)
@@ -77,15 +81,20 @@ class GenerativeModel(ABC):
         steps: int,
         seeds: Sequence[int],
         progress: ProgressCallback | None = None,
+        watchers: Sequence[ProgressCallback | None] = (),
     ) -> list[GenerativeModel]:
         """Train each of ``models`` on its target with its seed; returns them.
 
-        This default fits them one after another. Families whose step can run many copies at
-        once (the built-in ones) override it and set ``fits_many``; the runner then trains a
-        grid's runs of one entry and latent size together.
+        ``progress`` follows the training; ``watchers[m]``, where given, is model m's own
+        callback (with its own loss), which may look at the model mid-training, as an
+        animation's frame recorder does. This default fits the models one after another.
+        Families whose step can run many copies at once (the built-in ones) override it and
+        set ``fits_many``; the runner then trains a grid's runs of one entry and latent size
+        together.
         """
-        for model, target, seed in zip(models, targets, seeds, strict=True):
-            model.fit(target, steps, seed, progress)
+        watchers = list(watchers) or [None] * len(models)
+        for model, target, seed, watcher in zip(models, targets, seeds, watchers, strict=True):
+            model.fit(target, steps, seed, chain(progress, watcher))
         return list(models)
 
     # ------------------------------------------------------------------ persistence
@@ -122,3 +131,16 @@ class GenerativeModel(ABC):
         for name, module in model.modules().items():
             module.load_state_dict(saved["state"][name])
         return model
+
+
+def chain(*callbacks: ProgressCallback | None) -> ProgressCallback | None:
+    """One callback that calls each of ``callbacks`` (None entries skipped) in turn."""
+    present = [callback for callback in callbacks if callback is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+
+    def both(step: int, loss: float) -> None:
+        for callback in present:
+            callback(step, loss)
+
+    return both

@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     check_fitted,
@@ -26,11 +25,11 @@ from genbench.models.nn import (
     seeded_init,
 )
 from genbench.models.stack import (
+    Monitor,
     StackableModel,
     Streams,
     descend,
     model_means,
-    report,
     stacked_batches,
 )
 from genbench.registry import models
@@ -132,7 +131,7 @@ class GAN(StackableModel):
         targets: Sequence[Target],
         seeds: Sequence[int],
         steps: int,
-        progress: ProgressCallback | None,
+        monitor: Monitor,
         single: bool,
     ) -> None:
         G, D = networks["generator"], networks["discriminator"]
@@ -152,8 +151,8 @@ class GAN(StackableModel):
             with torch.no_grad():
                 fake = G(latents(half))  # ([M,] batch/2, 2)
             logits = D(torch.cat([real, fake], dim=-2))  # ([M,] batch, 1)
-            loss_d = model_means(bce(logits, labels.expand_as(logits)), single).sum()
-            descend(optimizer_d, loss_d)
+            losses_d = model_means(bce(logits, labels.expand_as(logits)), single)  # per model
+            descend(optimizer_d, losses_d.sum())
 
             D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
             logits = D(G(latents(self.batch_size)))  # ([M,] batch, 1)
@@ -161,7 +160,7 @@ class GAN(StackableModel):
             descend(optimizer_g, loss_g)  # non-saturating: G maximises log D(G(z))
             D.requires_grad_(True)
 
-            report(progress, step, steps, loss_d, len(models))
+            monitor.report(step, losses_d)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     as_batch,
@@ -33,7 +32,7 @@ from genbench.models.nn import (
     seeded_init,
     zero_last_,
 )
-from genbench.models.stack import StackableModel, descend, model_means, report, stacked_batches
+from genbench.models.stack import Monitor, StackableModel, descend, model_means, stacked_batches
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
@@ -114,7 +113,7 @@ class RealNVP(StackableModel):
         targets: Sequence[Target],
         seeds: Sequence[int],
         steps: int,
-        progress: ProgressCallback | None,
+        monitor: Monitor,
         single: bool,
     ) -> None:
         couplings = networks["couplings"]
@@ -122,9 +121,9 @@ class RealNVP(StackableModel):
         batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
         for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
             # negative log-likelihood, nats per point
-            loss = model_means(-self._log_prob(x, couplings), single).sum()
-            descend(optimizer, loss)
-            report(progress, step, steps, loss, len(models))
+            losses = model_means(-self._log_prob(x, couplings), single)  # per model
+            descend(optimizer, losses.sum())
+            monitor.report(step, losses)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

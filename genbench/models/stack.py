@@ -143,12 +143,41 @@ def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     optimizer.step()
 
 
-def report(
-    progress: ProgressCallback | None, step: int, steps: int, loss: torch.Tensor, count: int
-) -> None:
-    """Tell ``progress`` the mean loss per model (``loss`` sums ``count`` models'), now and then."""
-    if progress is not None and progress_due(step, steps):
-        progress(step, loss.item() / count)
+class Monitor:
+    """Where a training loop reports its losses, every ~1 % of the steps and at the last.
+
+    ``progress`` gets the step and the mean loss of the models in training. ``watchers[m]``,
+    where given, gets model m's own loss, after the stack's current weights are copied into the
+    models (``sync``), so that it can look at model m mid-training (sample from it, as an
+    animation's frame recorder does) while the stack trains on.
+    """
+
+    def __init__(
+        self,
+        steps: int,
+        progress: ProgressCallback | None = None,
+        watchers: Sequence[ProgressCallback | None] = (),
+        sync: Callable[[], None] | None = None,
+    ) -> None:
+        self.steps = steps
+        self.progress = progress
+        self.watchers = list(watchers)
+        self.sync = sync
+
+    def report(self, step: int, losses: torch.Tensor) -> None:
+        """``losses``: each model's loss, () for one model or (M,) for a stack."""
+        watching = any(self.watchers)
+        if not (self.progress or watching) or not progress_due(step, self.steps):
+            return
+        values = losses.detach().reshape(-1)  # (M,)
+        if self.progress is not None:
+            self.progress(step, values.sum().item() / len(values))
+        if watching:
+            if self.sync is not None:
+                self.sync()
+            for watcher, value in zip(self.watchers, values.tolist(), strict=True):
+                if watcher is not None:
+                    watcher(step, value)
 
 
 def model_means(values: torch.Tensor, single: bool) -> torch.Tensor:
@@ -180,7 +209,7 @@ class StackableModel(GenerativeModel):
         targets: Sequence[Target],
         seeds: Sequence[int],
         steps: int,
-        progress: ProgressCallback | None,
+        monitor: Monitor,
         single: bool,
     ) -> None:
         raise NotImplementedError
@@ -190,7 +219,7 @@ class StackableModel(GenerativeModel):
     ) -> Any:
         self._prepare(target, seed)
         networks = {name: self.modules()[name] for name in self.stacked_modules}
-        self._train(networks, [self], [target], [seed], steps, progress, single=True)
+        self._train(networks, [self], [target], [seed], steps, Monitor(steps, progress), True)
         return self
 
     @classmethod
@@ -201,10 +230,12 @@ class StackableModel(GenerativeModel):
         steps: int,
         seeds: Sequence[int],
         progress: ProgressCallback | None = None,
+        watchers: Sequence[ProgressCallback | None] = (),
     ) -> list[Any]:
         """Train ``models`` (same class and hyperparameters) as one stack; each on its target
         with its seed. A model's result is statistically the same as from ``fit``, but not
-        bit-identical: a batched matmul rounds differently from a plain one."""
+        bit-identical: a batched matmul rounds differently from a plain one. ``watchers``: see
+        :class:`Monitor`."""
         check_same(models)
         for model, target, seed in zip(models, targets, seeds, strict=True):
             model._prepare(target, seed)
@@ -212,9 +243,14 @@ class StackableModel(GenerativeModel):
             name: stack_modules([model.modules()[name] for model in models])
             for name in cls.stacked_modules
         }
-        models[0]._train(stacks, models, targets, seeds, steps, progress, single=False)
-        for name, stack in stacks.items():
-            unstack_modules(stack, [model.modules()[name] for model in models])
+
+        def sync() -> None:  # the stacks' weights into each model's own networks
+            for name, stack in stacks.items():
+                unstack_modules(stack, [model.modules()[name] for model in models])
+
+        monitor = Monitor(steps, progress, watchers, sync)
+        models[0]._train(stacks, models, targets, seeds, steps, monitor, single=False)
+        sync()
         return list(models)
 
 

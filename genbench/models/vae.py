@@ -25,7 +25,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from genbench.models.base import ProgressCallback
 from genbench.models.nn import (
     adam,
     as_batch,
@@ -36,11 +35,11 @@ from genbench.models.nn import (
     seeded_init,
 )
 from genbench.models.stack import (
+    Monitor,
     StackableModel,
     Streams,
     descend,
     model_means,
-    report,
     stacked_batches,
 )
 from genbench.registry import models
@@ -112,7 +111,7 @@ class VAE(StackableModel):
         targets: Sequence[Target],
         seeds: Sequence[int],
         steps: int,
-        progress: ProgressCallback | None,
+        monitor: Monitor,
         single: bool,
     ) -> None:
         encoder, decoder = networks["encoder"], networks["decoder"]
@@ -125,9 +124,9 @@ class VAE(StackableModel):
             z = z_mean + torch.exp(0.5 * z_log_var) * eps
             reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
             kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
-            loss = model_means(self.beta * kl - reconstruction, single).sum()
-            descend(optimizer, loss)
-            report(progress, step, steps, loss, len(models))
+            losses = model_means(self.beta * kl - reconstruction, single)  # per model
+            descend(optimizer, losses.sum())
+            monitor.report(step, losses)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

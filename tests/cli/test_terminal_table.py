@@ -5,25 +5,27 @@ import io
 import pandas as pd
 from rich.console import Console
 
+from genbench.metrics import ranking_metric, registered
 from genbench.tables import print_leaderboard
 
 
-def row(model: str, rank: int, kl: tuple[float, float, float]) -> dict:
-    mean, low, high = kl
-    return {
-        "target": "eight_gaussians",
-        "model": model,
-        "latent_dim": 0 if model == "oracle" else 100,
-        "rank": rank,
-        "failed": 0,
-        "train_seconds": 1234.5,
-        "kl_forward_mean": mean,
-        "kl_forward_ci_low": low,
-        "kl_forward_ci_high": high,
-        "w2_mean": 0.123456,
-        "mode_coverage_mean": 0.875,
-        "negative_space_mean": 0.00923456,
-    }
+def row(model: str, rank: int, ranking: tuple[float, float, float]) -> dict:
+    """A leaderboard row: the ranking metric's mean and interval, and a long mean (0.00923)
+    for every other metric."""
+    mean, low, high = ranking
+    name = ranking_metric().name
+    return (
+        {
+            "target": "eight_gaussians",
+            "model": model,
+            "latent_dim": 0 if model == "oracle" else 100,
+            "rank": rank,
+            "failed": 0,
+            "train_seconds": 1234.5,
+        }
+        | {f"{m.name}_mean": 0.00923456 for m in registered()}
+        | {f"{name}_mean": mean, f"{name}_ci_low": low, f"{name}_ci_high": high}
+    )
 
 
 def test_leaderboard_fits_80_columns_without_cutting_anything():
@@ -42,3 +44,13 @@ def test_leaderboard_fits_80_columns_without_cutting_anything():
     line = next(line for line in text.splitlines() if "ddpm_dpm_solver" in line)
     assert line.split()[:3] == ["10", "ddpm_dpm_solver", "100"]
     assert "0.184 [0.089, 0.39]" in line
+
+
+def test_the_columns_are_the_ranking_metric_then_the_other_headline_metrics():
+    board = pd.DataFrame([row("gan", 1, (0.184, 0.0893, 0.391))])
+    out = io.StringIO()
+    print_leaderboard(board, Console(file=out, width=200))
+    header = next(line for line in out.getvalue().splitlines() if line.lstrip().startswith("#"))
+    rank_name = ranking_metric().name
+    headline = [m.short_label for m in registered() if m.headline and m.name != rank_name]
+    assert header.split() == ["#", "model", "z", rank_name, *headline, "train", "s"]

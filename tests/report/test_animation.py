@@ -1,21 +1,14 @@
-"""Training animations: recording is invisible to training, and the GIFs have their frames."""
+"""Training animations: recorded from the run's own training, invisible to it, with every frame."""
 
 from __future__ import annotations
-
-import json
-import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from genbench.animation import (
-    Frame,
-    FrameRecorder,
-    default_animation_runs,
-    record_animations,
-    write_gif,
-)
+from genbench.animation import write_gif
+from genbench.frames import Frame, FrameRecorder
+from genbench.models import get_model_class
 from genbench.targets import get_target
 from tests.models.tiny import tiny_model
 
@@ -81,51 +74,42 @@ def test_write_gif_has_every_frame(tmp_path):
         write_gif(tmp_path / "empty.gif", target, [])
 
 
-def test_default_runs_are_the_gan_at_latent_1_and_3_seed_0(results_folder):
-    folder, _ = results_folder
-    assert default_animation_runs(folder) == [
-        f"{target}__gan__z{k}__s0" for target in ["gaussian", "spiral"] for k in (1, 3)
-    ]
-
-
-def test_record_animations_writes_a_gif_per_run(results_folder):
-    folder, _ = results_folder
-    (path,) = folder.glob("animations/*.gif")  # the fixture recorded the first default run
-    assert path.name == "gaussian__gan__z1__s0.gif"
-    with Image.open(path) as image:
-        assert image.n_frames >= 5
-    with pytest.raises(ValueError, match="no record"):
-        record_animations(folder, ["spiral__gan__z7__s0"])
-    with pytest.raises(ValueError, match="oracle"):
-        record_animations(folder, ["spiral__oracle__z0__s0"])
-
-
-def test_record_animations_shows_its_progress(results_folder, capsys, tmp_path):
-    folder = tmp_path / "results"  # a copy: the shared folder's GIF must stay as its report has it
-    shutil.copytree(results_folder[0], folder)
-    key = "gaussian__gan__z1__s0"
-    steps = json.loads((folder / "records" / f"{key}.json").read_text())["config"]["steps"]
-    record_animations(folder, [key], show_progress=True)
-    out = capsys.readouterr().out
-    assert "animations: training steps" in out
-    assert f"{steps}/{steps}" in out  # the bar reached the end
-    record_animations(folder, [key])  # quiet by default
-    assert "animations" not in capsys.readouterr().out
-
-
-def test_record_animations_in_worker_processes(results_folder, capsys, tmp_path):
-    # As `run` records them: the runs retrain in parallel worker processes; the GIFs come back
-    # in the order asked for, and the one progress bar counts every run's steps.
-    folder = tmp_path / "results"
-    shutil.copytree(results_folder[0], folder)
-    keys = ["spiral__gan__z3__s0", "gaussian__gan__z1__s0"]
-    total = sum(
-        json.loads((folder / "records" / f"{key}.json").read_text())["config"]["steps"]
-        for key in keys
+def test_a_stack_member_is_recorded_as_it_trains_without_changing_the_stack():
+    """In a stack (``fit_many``) a recorder watches one model: its frames are that model's
+    samples mid-training, and every model ends as it would without the recorder."""
+    targets = [get_target("eight_gaussians"), get_target("spiral")]
+    family = get_model_class("gan")
+    plain = family.fit_many(
+        [tiny_model("gan", latent_dim=3) for _ in targets], targets, STEPS, [1, 2]
     )
-    paths = record_animations(folder, keys, show_progress=True, workers=2)
-    assert [path.name for path in paths] == [f"{key}.gif" for key in keys]
-    for path in paths:
-        with Image.open(path) as image:
-            assert image.n_frames >= 5
-    assert f"{total}/{total}" in capsys.readouterr().out
+    models = [tiny_model("gan", latent_dim=3) for _ in targets]
+    recorder = FrameRecorder(
+        models[1], every=5, num_points=200, seed=4, steps=STEPS, max_overhead=1e9
+    )
+    steps_seen = []
+    family.fit_many(
+        models,
+        targets,
+        STEPS,
+        [1, 2],
+        progress=lambda step, loss: steps_seen.append(step),
+        watchers=[None, recorder],
+    )
+    for before, after in zip(plain, models, strict=True):
+        assert np.array_equal(before.sample(500, seed=7), after.sample(500, seed=7))
+    assert [frame.step for frame in recorder.frames] == [5, 10, 15, 20]
+    assert steps_seen[-1] == STEPS
+    # the last frame is the trained model itself; the first is far from it
+    assert np.array_equal(recorder.frames[-1].points, models[1].sample(200, seed=4))
+    assert not np.array_equal(recorder.frames[0].points, recorder.frames[-1].points)
+
+
+def test_run_animates_the_gan_at_latent_1_and_3_seed_0_from_its_own_training(results_folder):
+    folder, _ = results_folder
+    names = sorted(path.name for path in folder.glob("animations/*.gif"))
+    assert names == [f"{t}__gan__z{k}__s0.gif" for t in ["gaussian", "spiral"] for k in (1, 3)]
+    key = "spiral__gan__z3__s0"
+    samples = np.load(folder / "samples" / f"{key}.npy")
+    with Image.open(folder / "animations" / f"{key}.gif") as image:
+        assert image.n_frames >= 5  # 20 steps: a frame at each report
+    assert samples.shape == (300, 2)

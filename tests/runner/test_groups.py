@@ -7,33 +7,49 @@ import pandas as pd
 import pytest
 
 from genbench.cli import main
-from genbench.config import ORACLE, RunSpec
+from genbench.plan import RunGroup, RunSpec, group
 from genbench.registry import models
-from genbench.runner import FAILED, OK, execute, execute_group, group_runs
+from genbench.results import Status
+from genbench.runner import run_group
 from tests.conftest import ScaledTarget
 
 
-def spec(target="gaussian", entry="vae", model="vae", latent_dim=2, seed=0, steps=5, **params):
-    return RunSpec(target, entry, model, latent_dim, seed, steps, 200, params)
+def spec(target="gaussian", model="vae", family="vae", latent_dim=2, seed=0, steps=5, **params):
+    return RunSpec(target, model, family, latent_dim, seed, steps, 200, params)
+
+
+def group_indices(runs):
+    """The plan's groups as indices of ``runs``, in the grid's order."""
+    index = {spec.key: i for i, spec in enumerate(runs)}
+    return sorted([index[spec.key] for spec in g.runs] for g in group(runs))
+
+
+def run(*runs):
+    """``run_group`` of ``runs`` as one group."""
+    return run_group(RunGroup(tuple(runs), models.get(runs[0].family)), "cpu")
+
+
+def statuses(records):
+    return [record.status for record in records]
 
 
 def test_a_group_is_every_target_and_seed_of_an_entry_and_latent_size():
     runs = [
-        spec(model=ORACLE, entry=ORACLE, latent_dim=0),
+        spec(model="oracle", family="oracle", latent_dim=0),
         spec(seed=0),
         spec(seed=1),
         spec(target="spiral", seed=0),
         spec(latent_dim=3),
-        spec(entry="vae_wide", width=8),
-        spec(entry="gan", model="gan"),
-        spec(entry="gan", model="gan", target="spiral", seed=2),
+        spec(model="vae_wide", width=8),
+        spec(model="gan", family="gan"),
+        spec(model="gan", family="gan", target="spiral", seed=2),
     ]
-    assert group_runs(runs) == [[0], [1, 2, 3], [4], [5], [6, 7]]
+    assert group_indices(runs) == [[0], [1, 2, 3], [4], [5], [6, 7]]
 
 
 def test_a_model_that_cannot_stack_trains_alone(scaled_target_model):
-    runs = [spec(entry="s", model="scaled_target", seed=s) for s in range(3)]
-    assert group_runs(runs) == [[0], [1], [2]]
+    runs = [spec(model="s", family="scaled_target", seed=s) for s in range(3)]
+    assert group_indices(runs) == [[0], [1], [2]]
 
 
 @dataclass(eq=False)
@@ -44,7 +60,7 @@ class StacksBadly(ScaledTarget):
     fits_many = True
 
     @classmethod
-    def fit_many(cls, models, targets, steps, seeds, progress=None):
+    def fit_many(cls, models, targets, steps, seeds, progress=None, watchers=()):
         raise RuntimeError("stacking broke")
 
     def fit(self, target, steps, seed, progress=None):
@@ -62,20 +78,19 @@ def stacks_badly():
 
 def test_a_broken_group_is_retried_run_by_run(stacks_badly):
     runs = [
-        spec(entry="b", model="stacks_badly", seed=0),
-        spec(entry="b", model="stacks_badly", seed=1),
-        spec(entry="b", model="stacks_badly", seed=2),
+        spec(model="b", family="stacks_badly", seed=0),
+        spec(model="b", family="stacks_badly", seed=1),
+        spec(model="b", family="stacks_badly", seed=2),
     ]
-    assert group_runs(runs) == [[0, 1, 2]]
-    results = execute_group([runs[0], runs[2]], "cpu")
-    assert [record["status"] for record, _ in results] == [OK, OK]
-    assert [record["trained_together"] for record, _ in results] == [1, 1]
-    (good, _), (bad, samples) = execute_group(runs[:2], "cpu")
-    assert good["status"] == OK and bad["status"] == FAILED and samples is None
-    assert "adapter broke" in bad["error"]
+    assert group_indices(runs) == [[0, 1, 2]]
+    records = run(runs[0], runs[2])
+    assert statuses(records) == [Status.OK, Status.OK]
+    assert [record.trained_together for record in records] == [1, 1]
+    good, bad = run(*runs[:2])
+    assert good.status == Status.OK and bad.status == Status.FAILED and bad.samples is None
+    assert "adapter broke" in bad.error and not bad.metrics
     # retried alone, a run computes what it computes outside any group
-    _, alone_samples = execute(runs[2], "cpu")
-    np.testing.assert_array_equal(execute_group(runs, "cpu")[2][1], alone_samples)
+    np.testing.assert_array_equal(run(*runs)[2].samples, run(runs[2])[0].samples)
 
 
 def test_a_sweep_records_how_many_models_trained_together(tmp_path):
@@ -90,18 +105,15 @@ def test_a_sweep_records_how_many_models_trained_together(tmp_path):
 
 
 def test_entries_that_differ_only_in_sampling_share_their_training(tmp_path):
-    tiny = dict(model="ddpm", steps=3, width=8, depth=1, num_timesteps=20, sampling_steps=5)
-    ancestral = spec(entry="ddpm", **tiny)
-    ddim = spec(entry="ddpm_ddim", sampler="ddim", **tiny)
-    other_seed = spec(entry="ddpm", seed=1, **tiny)
-    assert group_runs([ancestral, ddim, other_seed]) == [[0, 1, 2]]
-    results = execute_group([ancestral, ddim, other_seed], "cpu")
-    assert all(record["status"] == OK for record, _ in results)
-    assert [record["trained_together"] for record, _ in results] == [2, 2, 2]  # 2 models
-    (_, from_ancestral), (_, from_ddim), _ = results
+    tiny = dict(family="ddpm", steps=3, width=8, depth=1, num_timesteps=20, sampling_steps=5)
+    ancestral = spec(model="ddpm", **tiny)
+    ddim = spec(model="ddpm_ddim", sampler="ddim", **tiny)
+    other_seed = spec(model="ddpm", seed=1, **tiny)
+    assert group_indices([ancestral, ddim, other_seed]) == [[0, 1, 2]]
+    records = run(ancestral, ddim, other_seed)
+    assert statuses(records) == [Status.OK] * 3
+    assert [record.trained_together for record in records] == [2, 2, 2]  # 2 models
+    from_ancestral, from_ddim, _ = (record.samples for record in records)
     assert not np.array_equal(from_ancestral, from_ddim)
     # the DDIM entry samples the very network the ancestral entry trained, as if alone
-    alone = execute(ddim, "cpu")[1]
-    assert np.allclose(from_ddim, alone, atol=1e-4)
-    with pytest.raises(ValueError, match="one group"):
-        execute_group([ancestral, spec(seed=1)], "cpu")
+    assert np.allclose(from_ddim, run(ddim)[0].samples, atol=1e-4)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from genbench.api import run
 from genbench.cli import main
 from genbench.config import ConfigError
-from genbench.sweep import sweep
 
 TOY = """
 name = "toy"
@@ -17,12 +17,12 @@ seeds = 3
 num_samples = 400
 
 [models.good]
-model = "scaled_target"
+family = "scaled_target"
 latent_dims = [2]
 steps = 8
 
 [models.bad]
-model = "scaled_target"
+family = "scaled_target"
 latent_dims = [1, 2]
 steps = 8
 params = { scale = 1.5 }
@@ -41,7 +41,9 @@ def toy_sweep(tmp_path_factory, scaled_target_model):
     """The whole toy grid, run once for the tests that only read its output."""
     folder = tmp_path_factory.mktemp("toy")
     (folder / "toy.toml").write_text(TOY)
-    board = sweep(str(folder / "toy.toml"), out=folder / "out", quiet=True, workers=1, report=False)
+    board = run(
+        str(folder / "toy.toml"), out=folder / "out", quiet=True, workers=1, report=False
+    ).leaderboard
     return folder / "out", board
 
 
@@ -75,7 +77,7 @@ def quiet_sweep(preset, out, **options):
     """``sweep`` of ``preset`` into ``out``, in this process, with no output or report; by
     default only the spiral and one seed."""
     options = {"targets": ["spiral"], "seeds": 1, **options}
-    return sweep(str(preset), out=out, quiet=True, workers=1, report=False, **options)
+    return run(str(preset), out=out, quiet=True, workers=1, report=False, **options).leaderboard
 
 
 def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
@@ -176,8 +178,8 @@ def test_malformed_preset_file(tmp_path, capsys):
 
 def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_preset):
     options = dict(targets=["spiral"], seeds=2, quiet=True, report=False)
-    sweep(str(toy_preset), out=tmp_path / "one", workers=1, **options)
-    sweep(str(toy_preset), out=tmp_path / "two", workers=2, **options)
+    run(str(toy_preset), out=tmp_path / "one", workers=1, **options)
+    run(str(toy_preset), out=tmp_path / "two", workers=2, **options)
     one, two = (pd.read_csv(tmp_path / name / "runs.csv") for name in ["one", "two"])
     assert (two["status"] == "ok").all()  # the conftest's model reached the workers
     columns = [

@@ -1,0 +1,176 @@
+"""The Python API: ``genbench.run`` and ``genbench.score``, what the command line calls.
+
+    >>> import genbench
+    >>> results = genbench.run("quick", targets=["spiral"], seeds=1)  # doctest: +SKIP
+    >>> results.leaderboard[["model", "latent_dim", "kl_forward_mean"]]  # doctest: +SKIP
+    >>> genbench.score("spiral", my_samples)  # doctest: +SKIP
+    {'kl_forward': 1.93, 'kl_reverse': ..., 'w1': ..., 'w2': ..., ...}
+
+``run`` is the whole pipeline: plan → execute (train, sample, score) → store each record as it
+finishes → leaderboard → figures and report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genbench.animation import write_animation
+from genbench.config import ConfigError, load_preset, preset_to_dict
+from genbench.environment import provenance, resolve_device
+from genbench.executors import InProcessExecutor, default_workers, execute, process_pool
+from genbench.leaderboard import leaderboard
+from genbench.metrics import score as score_samples
+from genbench.plan import Plan, make_plan
+from genbench.progress import SweepProgress
+from genbench.results import ResultStore, RunRecord, Status, records_to_frame
+from genbench.targets import get_target
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """What ``run`` leaves: its folder, its runs (one row per run) and its leaderboard."""
+
+    folder: Path
+    runs: pd.DataFrame  # this grid's rows of runs.csv
+    leaderboard: pd.DataFrame  # leaderboard.csv
+
+
+def score(target: str, samples: np.ndarray, *, seed: int = 0) -> dict[str, float]:
+    """Every registered metric of ``samples`` (n, 2) against the target named ``target``."""
+    return score_samples(get_target(target), samples, seed=seed)
+
+
+def run(
+    preset: str = "quick",
+    *,
+    models: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
+    latent_dims: Sequence[int] | None = None,
+    seeds: int | None = None,
+    steps: int | None = None,
+    num_samples: int | None = None,
+    device: str = "auto",
+    workers: int | None = None,
+    executor: Executor | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    report: bool = True,
+) -> RunResults:
+    """Run a preset's grid into ``out`` (default ``results/<preset>``).
+
+    ``preset`` is a built-in name (``quick``, ``article``) or a preset TOML file; the keyword
+    arguments narrow or override it as the command line's flags do. Runs execute on
+    ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
+    single-threaded processes, one per core, or this process alone with ``workers=1``).
+    ``resume`` keeps the runs already in ``out`` and does the missing ones; otherwise earlier
+    results there are moved aside. ``report`` draws the figures, records the default
+    training animations and writes ``report.html``.
+    """
+    plan = make_plan(
+        load_preset(preset),
+        animate=report,
+        models=models,
+        targets=targets,
+        latent_dims=latent_dims,
+        seeds=seeds,
+        steps=steps,
+        num_samples=num_samples,
+    )
+    device = resolve_device(device)
+    store = ResultStore(out if out is not None else Path("results") / plan.preset.name)
+    if store.has_results() and not resume:
+        aside = store.folder.with_name(
+            f"{store.folder.name}.previous-{datetime.now():%Y%m%d-%H%M%S}"
+        )
+        store.folder.rename(aside)
+        _say(quiet, f"{store.folder} held earlier results: moved them to {aside}")
+    done = store.records() if resume else {}
+    check_resumable(plan, store, done)  # before anything in the folder changes
+    store.folder.mkdir(parents=True, exist_ok=True)
+    store.remove_leftovers()
+    environment = provenance(device)
+    store.write_config({"preset": preset_to_dict(plan.preset), "environment": environment})
+
+    groups = plan.pending(done)
+    todo = sum(len(group.runs) for group in groups)
+    _say(
+        quiet,
+        f"genbench run: preset {plan.preset.name}, {len(plan.runs)} runs ({todo} to do) on "
+        f"{device}, results in {store.folder}",
+    )
+    workers = workers or default_workers(device)
+    if executor is None:
+        local = InProcessExecutor() if workers <= 1 or len(groups) <= 1 else process_pool(workers)
+    else:
+        local = None
+    try:
+        with SweepProgress(groups, enabled=not quiet) as progress:
+            for index, records in execute(groups, device, executor or local, progress.on_event):
+                for record in records:
+                    stamp(record, environment, plan.preset.name)
+                    store.save(record)
+                    if report and record.frames and record.ok:
+                        write_animation(store.folder, record)  # while the workers train on
+                progress.finish(index, records)
+    finally:
+        if local is not None:
+            local.shutdown(wait=True, cancel_futures=True)
+    return finish(plan, store, quiet=quiet, report=report)
+
+
+def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:
+    """Fill in the provenance of a finished run."""
+    for name, value in environment.items():
+        setattr(record, name, value)
+    record.preset = preset
+    record.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) -> None:
+    """Refuse to mix into ``store`` a run whose stored configuration differs from the plan's."""
+    for spec in plan.runs:
+        if spec.key in done and done[spec.key].config != spec.config():
+            raise ConfigError(
+                f"{store.folder} holds run {spec.key} with a different configuration; "
+                "use another --out, or the same settings to resume"
+            )
+
+
+def finish(plan: Plan, store: ResultStore, *, quiet: bool, report: bool) -> RunResults:
+    """runs.csv (every run in the folder), this grid's leaderboard, the table and report."""
+    store.write_runs_csv()
+    keys = {spec.key for spec in plan.runs}
+    records = store.records()
+    frame = records_to_frame(records[key] for key in keys if key in records)  # this grid only
+    board = leaderboard(frame)
+    store.write_leaderboard(board)
+    if not quiet:
+        from genbench.tables import print_leaderboard
+
+        print_leaderboard(board)
+        failed = int((frame["status"] != Status.OK.value).sum())
+        if failed:
+            print(
+                f"{failed} run(s) failed or diverged: see the status and error columns "
+                f"of {store.runs_csv}"
+            )
+        print(f"wrote {store.runs_csv} and {store.leaderboard_csv}")
+    if report:
+        from genbench.report import build_report
+
+        build_report(store.folder)
+        _say(quiet, f"wrote {store.folder / 'report.html'} and {store.folder / 'report.md'}")
+    return RunResults(store.folder, frame, board)
+
+
+def _say(quiet: bool, message: str) -> None:
+    if not quiet:
+        print(message)

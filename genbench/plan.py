@@ -1,0 +1,265 @@
+"""The plan: a preset and the command line's overrides become the run groups to execute.
+
+Pure: nothing here trains, samples or touches a file. A *run* (:class:`RunSpec`) is one cell of
+the grid, (target, model, latent size, seed). A *group* (:class:`RunGroup`) is the runs that
+train together as one stack (``fit_many``): every run of one adapter, latent size, step count
+and training hyperparameters, all its targets and seeds, and entries that differ only in how
+they sample (DDPM's samplers share one trained network per target and seed). What a run
+computes never depends on which other runs are in flight, so groups are fixed by the grid
+alone, whatever is already done or how many workers there are.
+
+The reference models (the ``oracle``: the target's own sampler, the estimators' floor) are
+registered models whose class says so; every grid runs them first, once per target and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from genbench.config import ConfigError, Preset
+from genbench.metrics import MIN_SAMPLES
+from genbench.metrics.score import MAX_SAMPLES
+from genbench.models import reference_models
+from genbench.models.base import GenerativeModel
+from genbench.registry import models, targets
+from genbench.results import run_key
+
+MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
+# The runs whose training `run` records as an animation by default: the GAN with a latent
+# curve that cannot fill the plane (1) and a map that can (3), seed 0, on every target.
+ANIMATED_MODEL = "gan"
+ANIMATED_LATENT_DIMS = (1, 3)
+ANIMATED_SEED = 0
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the grid: train one model on one target with one seed, sample, score."""
+
+    target: str
+    model: str  # the leaderboard entry, e.g. "ddpm_ddim"
+    family: str  # registry name of the adapter, e.g. "ddpm"
+    latent_dim: int  # the family's fixed size where it has one (0 for the oracle)
+    seed: int
+    steps: int
+    num_samples: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.target, self.model, self.latent_dim, self.seed)
+
+    def config(self) -> dict[str, Any]:
+        """Everything that determines this run's result (the device aside), as JSON data."""
+        return json.loads(json.dumps(dataclasses.asdict(self) | {"params": dict(self.params)}))
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """Runs that train together, and the adapter class that trains them.
+
+    The class travels with the group (it pickles by reference), so a worker process can run a
+    model that was registered in the client only. ``record`` holds the keys of the runs whose
+    training is recorded, frame by frame, for an animation.
+    """
+
+    runs: tuple[RunSpec, ...]
+    family: type[GenerativeModel]
+    record: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> int:
+        return self.runs[0].steps
+
+    def without(self, done: set[str] | Mapping[str, Any]) -> RunGroup | None:
+        """The group less its runs in ``done`` (keys), or None when nothing is left."""
+        left = tuple(spec for spec in self.runs if spec.key not in done)
+        if not left:
+            return None
+        record = tuple(key for key in self.record if key not in done)
+        return dataclasses.replace(self, runs=left, record=record)
+
+
+def narrow(
+    preset: Preset,
+    *,
+    models: Sequence[str] | None = None,
+    targets: Sequence[str] | None = None,
+    latent_dims: Sequence[int] | None = None,
+    seeds: int | None = None,
+    steps: int | None = None,
+    num_samples: int | None = None,
+) -> Preset:
+    """The preset with the command line's selections and overrides applied."""
+    for asked, known, what in [
+        (models, preset.models, "model"),
+        (targets, preset.targets, "target"),
+    ]:
+        unknown = [name for name in asked or () if name not in known]
+        if unknown:
+            raise ConfigError(
+                f"{what} {unknown[0]!r} is not in preset {preset.name!r} "
+                f"(it has: {', '.join(known)})"
+            )
+    plans = {
+        entry: dataclasses.replace(
+            plan,
+            latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
+            steps=steps if steps is not None else plan.steps,
+        )
+        for entry, plan in preset.models.items()
+        if not models or entry in models
+    }
+    return dataclasses.replace(
+        preset,
+        targets=tuple(t for t in preset.targets if not targets or t in targets),
+        models=plans,
+        seeds=seeds if seeds is not None else preset.seeds,
+        num_samples=num_samples if num_samples is not None else preset.num_samples,
+    )
+
+
+def validate(preset: Preset) -> None:
+    """Refuse, before any work, a grid that cannot run (ConfigError, one line)."""
+    for name in preset.targets:
+        targets.get(name)  # UnknownNameError names the known targets
+    for entry, model_plan in preset.models.items():
+        models.get(model_plan.family)
+        if model_plan.steps < 1:
+            raise ConfigError(f"model {entry!r}: steps must be positive")
+        if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
+            raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
+    if not preset.targets or not preset.models:
+        raise ConfigError("the grid is empty: no target or no model selected")
+    if preset.seeds < 1:
+        raise ConfigError("seeds must be at least 1")
+    if preset.num_samples < MIN_SAMPLES:
+        raise ConfigError(f"num_samples must be at least {MIN_SAMPLES}, got {preset.num_samples}")
+    if preset.num_samples > MAX_SAMPLES:
+        raise ConfigError(
+            f"num_samples can be at most {MAX_SAMPLES:,} (the scoring limit), "
+            f"got {preset.num_samples:,}"
+        )
+
+
+def expand(preset: Preset) -> list[RunSpec]:
+    """Every run of the grid, in the grid's order: per target, the reference models' runs
+    first for each seed, then each entry's latent sizes and seeds. A fixed-latent family runs
+    once per seed whatever the sweep says."""
+    runs = []
+    for target in preset.targets:
+        for name in reference_models():
+            fixed = models.get(name).fixed_latent_dim or 0
+            for seed in range(preset.seeds):
+                runs.append(RunSpec(target, name, name, fixed, seed, 0, preset.num_samples))
+        for entry, plan in preset.models.items():
+            fixed = models.get(plan.family).fixed_latent_dim
+            for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
+                for seed in range(preset.seeds):
+                    runs.append(
+                        RunSpec(
+                            target,
+                            entry,
+                            plan.family,
+                            latent_dim,
+                            seed,
+                            plan.steps,
+                            preset.num_samples,
+                            dict(plan.params),
+                        )
+                    )
+    return runs
+
+
+def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> GenerativeModel:
+    """The untrained adapter of ``spec`` on ``device``."""
+    kwargs = dict(spec.params)
+    if family.fixed_latent_dim is None:
+        kwargs["latent_dim"] = spec.latent_dim
+    return family(device=device, **kwargs)
+
+
+def check_buildable(spec: RunSpec) -> None:
+    """ConfigError if the spec's adapter cannot even be built with its hyperparameters."""
+    try:
+        build(models.get(spec.family), spec, "cpu")
+    except (TypeError, ValueError) as error:  # unknown names; values a model's checks refuse
+        raise ConfigError(f"model {spec.model!r}: bad hyperparameters ({error})") from None
+
+
+def training_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:
+    """The spec's hyperparameters that change training (all but ``sampling_params``)."""
+    return {k: v for k, v in spec.params.items() if k not in family.sampling_params}
+
+
+def group_key(spec: RunSpec, family: type[GenerativeModel]) -> str | None:
+    """Runs with the same key train together; None for a run that trains alone (families
+    that cannot stack)."""
+    if not family.fits_many:
+        return None
+    return json.dumps(
+        [spec.family, spec.latent_dim, spec.steps, training_params(family, spec)], sort_keys=True
+    )
+
+
+def group(runs: Sequence[RunSpec], animate: bool = True) -> list[RunGroup]:
+    """``runs`` in training groups (see ``group_key``), longest first (steps × runs), so that
+    the last group to finish is a short one; ties in the grid's order."""
+    keyed: dict[str, list[RunSpec]] = {}
+    alone: list[list[RunSpec]] = []
+    for spec in runs:
+        key = group_key(spec, models.get(spec.family))
+        if key is None:
+            alone.append([spec])
+        else:
+            keyed.setdefault(key, []).append(spec)
+    position = {spec.key: index for index, spec in enumerate(runs)}
+    members = sorted([*keyed.values(), *alone], key=lambda specs: position[specs[0].key])
+    groups = [
+        RunGroup(
+            tuple(specs),
+            models.get(specs[0].family),
+            tuple(spec.key for spec in specs if animate and animated(spec)),
+        )
+        for specs in members
+    ]
+    return sorted(groups, key=lambda g: -g.steps * len(g.runs))
+
+
+def animated(spec: RunSpec) -> bool:
+    """Whether ``run`` records this run's training as an animation by default."""
+    return (
+        spec.model == ANIMATED_MODEL
+        and spec.latent_dim in ANIMATED_LATENT_DIMS
+        and spec.seed == ANIMATED_SEED
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A narrowed preset, its runs in the grid's order, and their training groups."""
+
+    preset: Preset
+    runs: tuple[RunSpec, ...]
+    groups: tuple[RunGroup, ...]
+
+    def pending(self, done: set[str] | Mapping[str, Any]) -> list[RunGroup]:
+        """The groups less their runs in ``done`` (keys), in execution order."""
+        return [g for g in (group.without(done) for group in self.groups) if g is not None]
+
+
+def make_plan(preset: Preset, *, animate: bool = True, **overrides: Any) -> Plan:
+    """The plan of ``preset`` narrowed by ``overrides`` (see :func:`narrow`); ConfigError if
+    the grid cannot run. ``animate`` records the default animations' runs."""
+    preset = narrow(preset, **overrides)
+    validate(preset)
+    runs = expand(preset)
+    if len(runs) > MAX_RUNS:
+        raise ConfigError(f"the grid has {len(runs):,} runs; at most {MAX_RUNS:,} are allowed")
+    for spec in {(spec.model, spec.latent_dim): spec for spec in runs}.values():
+        check_buildable(spec)
+    return Plan(preset, tuple(runs), tuple(group(runs, animate)))

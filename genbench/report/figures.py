@@ -1,0 +1,73 @@
+"""The report's figures, drawn from a checked results folder into ``folder/figures``:
+
+leaderboard.png         targets × entries, coloured by rank
+samples_TARGET.png      samples by model (rows) and latent dimension (columns)
+metrics_TARGET.png      every metric against the latent dimension
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from genbench import plots
+from genbench.report.folder import Results, shown_samples
+from genbench.targets import get_target
+
+FIGURE_FOLDER = "figures"
+
+
+def build_figures(results: Results) -> dict[str, Path]:
+    """Draw every figure into ``folder/figures``; returns them by name (``leaderboard``,
+    ``samples_TARGET``, ``metrics_TARGET``)."""
+    out = results.folder / FIGURE_FOLDER
+    figures = {}
+    figure = plots.leaderboard_heatmap(
+        results.board,
+        targets=results.targets,
+        entries=results.entries,
+        rank_metric=results.rank_metric,
+    )
+    figures["leaderboard"] = plots.save_png(figure, out / "leaderboard.png")
+    seeds = seed_count(results)
+    for name in results.targets:
+        target = get_target(name)
+        part = results.board[results.board["target"] == name]
+        samples, shown = shown_samples(results, name)
+        which = f"seed {min(shown)}" if len(shown) == 1 else "the lowest finished seed"
+        figure = plots.sample_grid(
+            target,
+            part,
+            samples,
+            models=results.models,
+            latent_dims=results.latent_dims,
+            subtitle=f"dots: the run with {which} of each entry; corner metrics: means over "
+            f"{seeds}",
+        )
+        figures[f"samples_{name}"] = plots.save_png(figure, out / f"samples_{safe_name(name)}.png")
+        figure = plots.metric_curves(
+            part,
+            models=results.models,
+            metric_names=results.metric_names,
+            title=f"{name}: metrics against the latent dimension "
+            f"(mean and 95 % interval over {seeds})",
+        )
+        figures[f"metrics_{name}"] = plots.save_png(figure, out / f"metrics_{safe_name(name)}.png")
+    return figures
+
+
+def seed_count(results: Results) -> str:
+    """How many seeds each entry's means are over: ``3 seeds``, or a range if they differ."""
+    counts = sorted({int(n) for n in results.board.get("seeds", pd.Series(dtype=int)).dropna()})
+    if not counts:
+        return "seeds"
+    if len(counts) == 1:
+        return f"{counts[0]} seed" + ("s" if counts[0] != 1 else "")
+    return f"{counts[0]}–{counts[-1]} seeds"
+
+
+def safe_name(name: str) -> str:
+    """``name`` with every character that is unsafe in a file name or an HTML id replaced."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)

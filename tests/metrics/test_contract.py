@@ -1,0 +1,108 @@
+"""The contract of every registered metric, plug-ins included, on every registered target.
+
+A metric returns a finite float that the same samples and seed reproduce; the target's own
+samples score within the metric's bounds and nearer its ideal value than clearly wrong samples;
+and its metadata, which the leaderboard, the terminal table and the figures read, is complete.
+"""
+
+import functools
+import math
+
+import numpy as np
+import pytest
+
+from genbench.leaderboard import RANK_METRIC
+from genbench.metrics import Metric, ranking_metric
+from genbench.registry import metrics, targets
+from genbench.targets import get_target
+
+NUM_SAMPLES = 2_000  # enough that a perfect sampler's 1 % of negative space is 20 ± 4 points
+METRICS = metrics.available()
+
+
+@pytest.fixture(scope="module", params=targets.available())
+def target(request):
+    return get_target(request.param)
+
+
+def own_samples(target):
+    """The target's own samples: a perfect sampler's, (NUM_SAMPLES, 2)."""
+    return target.sample(NUM_SAMPLES, seed=5)
+
+
+@functools.cache
+def own_score(name, target):
+    """Metric ``name`` of the target's own samples, computed once per target."""
+    return metrics.get(name)(target, own_samples(target), seed=3)
+
+
+def wrong_samples(target, kind):
+    """Samples that miss the target entirely, (NUM_SAMPLES, 2)."""
+    if kind == "shifted":  # the right shape, 10 plot ranges away along both axes
+        return own_samples(target) + 10 * target.plot_range
+    # every sample on one typical point of the target
+    return np.repeat(target.sample(1, seed=6), NUM_SAMPLES, axis=0)
+
+
+@pytest.mark.parametrize("name", METRICS)
+def test_value_is_a_finite_float_that_the_same_seed_reproduces(name, target):
+    value = own_score(name, target)
+    assert isinstance(value, float) and math.isfinite(value)
+    assert metrics.get(name)(target, own_samples(target), seed=3) == value
+
+
+@pytest.mark.parametrize("kind", ["shifted", "collapsed"])
+@pytest.mark.parametrize("name", METRICS)
+def test_target_samples_score_within_bounds_and_nearer_the_ideal_than_wrong_ones(
+    name, kind, target
+):
+    metric = metrics.get(name)
+    low, high = metric.bounds
+    right = own_score(name, target)
+    wrong = metric(target, wrong_samples(target, kind), seed=3)
+    assert low <= right <= high
+    assert abs(right - metric.ideal) < abs(wrong - metric.ideal)
+
+
+@pytest.mark.parametrize("name", METRICS)
+def test_metadata_is_complete_and_consistent(name):
+    metric = metrics.get(name)
+    assert isinstance(metric, Metric)
+    assert metric.name == name  # the registry key is the results column
+    assert all(isinstance(text, str) and text for text in [metric.description, metric.label])
+    assert isinstance(metric.short_label, str) and metric.short_label
+    assert metric.scale in {"log", "linear"}
+    low, high = metric.bounds
+    assert low < high and low <= metric.ideal <= high
+    if metric.scale == "log":  # a log axis and a log-normal interval need positive values
+        assert low >= 0
+    assert isinstance(metric.headline, bool) and isinstance(metric.ranks, bool)
+
+
+def test_exactly_one_metric_ranks_the_leaderboard():
+    ranking = [name for name in METRICS if metrics.get(name).ranks]
+    assert len(ranking) == 1
+    assert ranking_metric().name == RANK_METRIC == ranking[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"scale": "sqrt"}, "scale must be one of"),
+        ({"bounds": (1.0, 0.0)}, "are empty"),
+        ({"ideal": 2.0}, "outside"),
+        ({"scale": "log", "bounds": (-1.0, 1.0)}, "cannot be negative"),
+    ],
+)
+def test_inconsistent_metadata_is_refused_where_it_is_declared(change, message):
+    declared = {
+        "name": "share",
+        "function": lambda target, samples, *, seed=0: 0.5,
+        "ideal": 1.0,
+        "description": "a share",
+        "label": "share",
+        "short_label": "share",
+        "bounds": (0.0, 1.0),
+    }
+    with pytest.raises(ValueError, match=message):
+        Metric(**(declared | change))

@@ -1,0 +1,67 @@
+"""A metric in someone else's package, found through the ``genbench.metrics`` entry-point group."""
+
+import sys
+
+import pytest
+
+from genbench.metrics import score
+from genbench.registry import metrics
+from genbench.targets import get_target
+
+PLUGIN = """
+import math
+
+import numpy as np
+
+from genbench.metrics import metric
+
+
+@metric(
+    "spread",
+    ideal=1.0,
+    description="sample standard deviation over the target's, per axis, averaged",
+    label="spread ratio",
+    short_label="spread",
+    scale="log",
+    bounds=(0.0, math.inf),
+)
+def spread(target, samples, *, seed=0):
+    reference = target.sample(10_000, seed)
+    return float(np.mean(samples.std(axis=0) / reference.std(axis=0)))
+"""
+
+
+def install(tmp_path, monkeypatch, module, entry_point):
+    """What `pip install` leaves on sys.path: the module and its dist-info."""
+    (tmp_path / f"{module}.py").write_text(PLUGIN)
+    info = tmp_path / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[genbench.metrics]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    metrics._entry_points_loaded = False
+
+
+@pytest.fixture
+def cleanup():
+    yield
+    for name in ["spread", "my_spread"]:
+        metrics._entries.pop(name, None)
+    for module in ["my_metrics", "misnamed_metrics"]:
+        sys.modules.pop(module, None)
+    metrics._entry_points_loaded = False
+
+
+def test_a_plugin_metric_is_scored(tmp_path, monkeypatch, cleanup):
+    install(tmp_path, monkeypatch, "my_metrics", "spread = my_metrics:spread")
+    assert "spread" in metrics.available()
+    target = get_target("gaussian")
+    values = score(target, target.sample(2_000, seed=1) * 2.0, seed=0)
+    assert values["spread"] == pytest.approx(2.0, rel=0.05)
+
+
+def test_an_entry_point_named_unlike_its_metric_is_refused(tmp_path, monkeypatch, cleanup):
+    # Under two names the metric would be scored twice, in a column unlike its own name.
+    install(tmp_path, monkeypatch, "misnamed_metrics", "my_spread = misnamed_metrics:spread")
+    with pytest.raises(ValueError, match="registers itself as 'spread'"):
+        metrics.available()
