@@ -239,7 +239,7 @@ def package_version(name: str) -> str | None:
 
 def write_baseline(path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically: readers see the old file or the new one."""
-    from genbench.results import atomic_write_text  # only --update needs genbench itself
+    from genbench.files import atomic_write_text  # only --update needs genbench itself
 
     atomic_write_text(path, json.dumps(document, indent=2) + "\n")
 

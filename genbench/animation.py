@@ -86,6 +86,11 @@ def write_gif(
     return plots.write_file(path, buffer.getvalue())
 
 
+def caption(model: str, latent_dim: int, steps: int, target: str, seed: int) -> str:
+    """What an animation shows: ``gan, latent dim 1, 400 steps, on spiral (seed 0)``."""
+    return f"{model}, latent dim {latent_dim}, {steps:,} steps, on {target} (seed {seed})"
+
+
 def write_animation(folder: str | Path, record: RunRecord) -> Path:
     """Write ``record.frames`` as ``folder/animations/KEY.gif``; returns the path."""
     if not record.frames:
@@ -95,8 +100,7 @@ def write_animation(folder: str | Path, record: RunRecord) -> Path:
         Path(folder) / ANIMATION_FOLDER / f"{record.key}.gif",
         get_target(record.target),
         record.frames,
-        title=f"{record.model}, latent dim {record.latent_dim}, on {record.target} "
-        f"(seed {record.seed})",
+        title=caption(record.model, record.latent_dim, record.steps, record.target, record.seed),
         colour=colour,
         total_steps=record.steps,
     )

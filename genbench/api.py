@@ -13,7 +13,7 @@ finishes → leaderboard → figures and report.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,12 +24,20 @@ import pandas as pd
 from genbench.animation import write_animation
 from genbench.config import ConfigError, load_preset, preset_to_dict
 from genbench.environment import provenance, resolve_device
-from genbench.executors import InProcessExecutor, default_workers, execute, process_pool
+from genbench.executors import (
+    InProcessExecutor,
+    default_workers,
+    execute,
+    process_pool,
+    stop_now,
+)
 from genbench.leaderboard import leaderboard
 from genbench.metrics import score as score_samples
+from genbench.models.oracle import Oracle
 from genbench.plan import Plan, make_plan
-from genbench.progress import SweepProgress
+from genbench.progress import GridProgress
 from genbench.results import ResultStore, RunRecord, Status, records_to_frame
+from genbench.runner import sample_seed
 from genbench.targets import get_target
 
 
@@ -47,6 +55,14 @@ def score(target: str, samples: np.ndarray, *, seed: int = 0) -> dict[str, float
     return score_samples(get_target(target), samples, seed=seed)
 
 
+def floor(target: str, num_samples: int, *, seed: int = 0) -> dict[str, float]:
+    """The oracle's scores: the target's own sampler drawn and scored exactly as a run of seed
+    ``seed`` with ``num_samples`` samples is (the oracle row of such a run). No model beats it
+    in expectation; what it shows above the ideal values is the estimators' bias at this n."""
+    oracle = Oracle().fit(get_target(target), 0, seed)
+    return score(target, oracle.sample(num_samples, sample_seed(seed)), seed=seed)
+
+
 def run(
     preset: str = "quick",
     *,
@@ -54,7 +70,7 @@ def run(
     targets: Sequence[str] | None = None,
     latent_dims: Sequence[int] | None = None,
     seeds: int | None = None,
-    steps: int | None = None,
+    steps: int | Sequence[int] | None = None,
     num_samples: int | None = None,
     device: str = "auto",
     workers: int | None = None,
@@ -67,7 +83,8 @@ def run(
     """Run a preset's grid into ``out`` (default ``results/<preset>``).
 
     ``preset`` is a built-in name (``quick``, ``article``) or a preset TOML file; the keyword
-    arguments narrow or override it as the command line's flags do. Runs execute on
+    arguments narrow or override it as the command line's flags do (several ``steps`` train
+    every entry for each count: a convergence study). Runs execute on
     ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
     single-threaded processes, one per core, or this process alone with ``workers=1``).
     ``resume`` keeps the runs already in ``out`` and does the missing ones; otherwise earlier
@@ -81,7 +98,7 @@ def run(
         targets=targets,
         latent_dims=latent_dims,
         seeds=seeds,
-        steps=steps,
+        steps=[steps] if isinstance(steps, int) else steps,
         num_samples=num_samples,
     )
     device = resolve_device(device)
@@ -107,12 +124,12 @@ def run(
         f"{device}, results in {store.folder}",
     )
     workers = workers or default_workers(device)
+    local = None  # the executor this call makes, and stops, when none is given
     if executor is None:
-        local = InProcessExecutor() if workers <= 1 or len(groups) <= 1 else process_pool(workers)
-    else:
-        local = None
+        training = sum(group.steps > 0 for group in groups)  # the oracle's runs are instant
+        local = InProcessExecutor() if workers <= 1 or training <= 1 else process_pool(workers)
     try:
-        with SweepProgress(groups, enabled=not quiet) as progress:
+        with GridProgress(groups, enabled=not quiet) as progress:
             for index, records in execute(groups, device, executor or local, progress.on_event):
                 for record in records:
                     stamp(record, environment, plan.preset.name)
@@ -120,6 +137,12 @@ def run(
                     if report and record.frames and record.ok:
                         write_animation(store.folder, record)  # while the workers train on
                 progress.finish(index, records)
+    except BaseException:
+        # Interrupted or failed: every finished record is stored, so stop the workers now
+        # instead of waiting for the groups in flight (minutes on the article preset).
+        if isinstance(local, ProcessPoolExecutor):
+            stop_now(local)
+        raise
     finally:
         if local is not None:
             local.shutdown(wait=True, cancel_futures=True)

@@ -16,16 +16,12 @@ from typing import NoReturn
 from genbench.config import ConfigError
 from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
-from genbench.metrics import oracle_scores, score
+from genbench.metrics import score
 from genbench.registry import UnknownNameError, metrics, models, targets
 from genbench.results import ResultsError
 from genbench.targets import get_target
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input found after parsing; its message is the one line the user sees."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -78,10 +74,12 @@ def run_score(args: argparse.Namespace) -> int:
         result = {"target": target.name, "dataset": target.name, "n": len(samples)}
         print(json.dumps(result | {"metrics": values}))
         return EXIT_OK
+    from genbench.api import floor
     from genbench.tables import print_scores
 
-    floor = oracle_scores(target, len(samples), seed=args.seed)
-    print_scores(f"{args.samples} against {target.name} (n = {len(samples):,})", values, floor)
+    floor_scores = floor(target.name, len(samples), seed=args.seed)
+    title = f"{args.samples} against {target.name} (n = {len(samples):,})"
+    print_scores(title, values, floor_scores)
     return EXIT_OK
 
 
@@ -113,7 +111,14 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         help="latent sizes to sweep (families with a fixed size ignore it)",
     )
     parser.add_argument("--seeds", type=positive_int, help="number of seeds (0 … N−1)")
-    parser.add_argument("--steps", type=positive_int, help="training steps for every model")
+    parser.add_argument(
+        "--steps",
+        nargs="+",
+        type=positive_int,
+        metavar="N",
+        help="training steps for every model; several make a convergence study (each entry "
+        "trained for each count)",
+    )
     parser.add_argument("--num-samples", type=positive_int, help="samples drawn and scored per run")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument(
@@ -289,7 +294,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except (
         InputError,
-        UsageError,
         UnknownNameError,
         ConfigError,
         ResultsError,  # a table or results folder that is not genbench's (compare, report)

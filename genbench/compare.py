@@ -20,7 +20,7 @@ from scipy import stats
 
 from genbench import results
 from genbench.registry import metrics
-from genbench.results import ENTRY as GROUP
+from genbench.results import ENTRY, entry_columns
 
 ALPHA = 0.05  # significance level of the two-sided Welch test
 
@@ -32,7 +32,7 @@ class CompareError(results.ResultsError):
 @dataclass(frozen=True)
 class Comparison:
     changes: pd.DataFrame  # one row per (target, model, latent_dim, metric) in both files
-    only_old: pd.DataFrame  # entries (GROUP columns) only in the old leaderboard
+    only_old: pd.DataFrame  # entries (their ENTRY columns) only in the old leaderboard
     only_new: pd.DataFrame  # entries only in the new one
     warnings: list[str]
 
@@ -57,10 +57,12 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:
     ]
     if not names:
         raise CompareError("the two leaderboards have no metric in common")
-    merged = old.merge(new, on=GROUP, how="outer", suffixes=("_old", "_new"), indicator=True)
+    # an entry is (target, model, latent_dim, steps); without steps where either file has none
+    keys = [c for c in entry_columns(old) if c in entry_columns(new)]
+    merged = old.merge(new, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True)
     both = merged[merged["_merge"] == "both"]
     if both.empty:
-        raise CompareError("the two leaderboards have no (target, model, latent_dim) in common")
+        raise CompareError(f"the two leaderboards have no ({', '.join(keys)}) in common")
     rows = []
     for _, entry in both.iterrows():
         rows.extend(_change(entry, name) for name in names)
@@ -71,8 +73,8 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> Comparison:
     changes["significant"] = changes["significant"] | (tested & (changes["direction"] != "same"))
     return Comparison(
         changes=changes,
-        only_old=merged.loc[merged["_merge"] == "left_only", GROUP].reset_index(drop=True),
-        only_new=merged.loc[merged["_merge"] == "right_only", GROUP].reset_index(drop=True),
+        only_old=merged.loc[merged["_merge"] == "left_only", keys].reset_index(drop=True),
+        only_new=merged.loc[merged["_merge"] == "right_only", keys].reset_index(drop=True),
         warnings=_warnings(old, new),
     )
 
@@ -101,7 +103,7 @@ def _change(entry: pd.Series, name: str) -> dict:
     elif not np.isfinite(improvement):
         direction = "n/a"
     return {
-        **{column: entry[column] for column in GROUP},
+        **{column: entry[column] for column in ENTRY if column in entry.index},
         "metric": name,
         "old": old_mean,
         "new": new_mean,
@@ -117,7 +119,7 @@ def _failures(entry: pd.Series) -> dict:
     old, new = entry["failed_old"], entry["failed_new"]
     direction = "worse" if new > old else "better" if new < old else "same"
     return {
-        **{column: entry[column] for column in GROUP},
+        **{column: entry[column] for column in ENTRY if column in entry.index},
         "metric": "failed",
         "old": old,
         "new": new,

@@ -31,7 +31,7 @@ class ModelPlan:
 
     family: str  # registry name of the adapter (an entry "ddpm_ddim" may use family "ddpm")
     latent_dims: tuple[int, ...]  # swept latent sizes; ignored by fixed-latent families
-    steps: int  # optimiser steps per run
+    steps: tuple[int, ...]  # optimiser steps per run; several make a convergence study
     params: Mapping[str, Any] = field(default_factory=dict)  # hyperparameters for the adapter
 
 
@@ -72,7 +72,7 @@ def load_preset(name_or_path: str) -> Preset:
             entry: ModelPlan(
                 family=plan.get("family", plan.get("model", entry)),  # "model": the old key
                 latent_dims=tuple(plan.get("latent_dims", (2,))),
-                steps=int(plan["steps"]),
+                steps=as_steps(plan["steps"]),
                 params=dict(plan.get("params", {})),
             )
             for entry, plan in data["models"].items()
@@ -80,9 +80,7 @@ def load_preset(name_or_path: str) -> Preset:
         return Preset(
             name=data["name"],
             description=data.get("description", ""),
-            targets=tuple(
-                data["targets"] if "targets" in data else data["datasets"]
-            ),  # old key name
+            targets=tuple(data["targets"] if "targets" in data else data["datasets"]),  # old key
             models=models,
             seeds=int(data["seeds"]),
             num_samples=int(data["num_samples"]),
@@ -91,6 +89,14 @@ def load_preset(name_or_path: str) -> Preset:
         raise ConfigError(
             f"preset {name_or_path}: invalid ({type(error).__name__}: {error})"
         ) from None
+
+
+def as_steps(value: Any) -> tuple[int, ...]:
+    """A preset's ``steps``: one count (``3000``) or a list of them (``[300, 1000, 3000]``)."""
+    values = value if isinstance(value, list) else [value]
+    if not values or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise ValueError(f"steps must be a positive integer or a list of them, got {value!r}")
+    return tuple(sorted(set(values)))
 
 
 def preset_to_dict(preset: Preset) -> dict[str, Any]:

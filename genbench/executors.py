@@ -59,8 +59,8 @@ def execute(
 
     An :class:`InProcessExecutor` gets one task at a time, so that each group's records reach
     the caller as soon as it finishes; other executors get every task at once. If the caller
-    is interrupted or stops iterating, the tasks not started are cancelled (and a process
-    pool's workers stopped at once: every finished result is already with the caller).
+    is interrupted or stops iterating, the tasks not started are cancelled; stopping the ones
+    in flight is up to the executor's owner (see :func:`stop_now`).
     """
     sink = on_event or (lambda index, event: None)
     if isinstance(executor, InProcessExecutor):
@@ -85,8 +85,6 @@ def execute(
         except BaseException:
             for future in pending:
                 future.cancel()
-            if isinstance(executor, ProcessPoolExecutor):
-                stop_now(executor)
             raise
 
 
@@ -234,6 +232,8 @@ class EventListener:
 
     def __exit__(self, *exc: object) -> None:
         self.closed = True
+        with contextlib.suppress(Exception):  # wake the accepting thread, which then ends
+            Client(self.listener.address, authkey=self.authkey).close()
         self.listener.close()
 
 
@@ -249,7 +249,7 @@ class EventSender:
             if self.connection is None:
                 self.connection = Client(self.address, authkey=self.authkey)
             self.connection.send((self.index, event))
-        except OSError:  # the client is gone or stopped listening: progress is not results
+        except Exception:  # the client is gone or refused us: progress is not worth a run
             self.connection = None
 
     def __getstate__(self) -> dict[str, Any]:

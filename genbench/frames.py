@@ -75,6 +75,7 @@ class FrameRecorder:
         self.frames: list[Frame] = []
         self.skipped = 0  # due frames left out to stay within the time budget
         self.seconds = 0.0  # wall time spent recording
+        self.error = ""  # why recording stopped early, or ''; training goes on regardless
         self._due = self.every
         self._started = time.perf_counter()
 
@@ -82,7 +83,7 @@ class FrameRecorder:
         if self.then is not None:
             self.then(step, loss)
         last = self.steps is not None and step >= self.steps
-        if step < self._due and not last:
+        if self.error or (step < self._due and not last):
             return
         self._due = (step // self.every + 1) * self.every
         elapsed = time.perf_counter() - self._started
@@ -90,6 +91,10 @@ class FrameRecorder:
             self.skipped += 1
             return
         start = time.perf_counter()
-        points = np.asarray(self.model.sample(self.num_points, self.seed), dtype=np.float32)
-        self.frames.append(Frame(int(step), float(loss), points))
+        try:
+            points = np.asarray(self.model.sample(self.num_points, self.seed), dtype=np.float32)
+        except Exception as error:  # an animation is not worth a run: stop recording instead
+            self.error = f"{type(error).__name__}: {error}"
+        else:
+            self.frames.append(Frame(int(step), float(loss), points))
         self.seconds += time.perf_counter() - start

@@ -14,8 +14,8 @@ from scipy import stats
 from genbench.metrics import ranking_metric
 from genbench.models import is_reference
 from genbench.registry import metrics
+from genbench.results import ENTRY
 
-GROUP = ["target", "model", "latent_dim"]
 CONFIDENCE = 0.95
 # The name of the metric that ranks, for code that reads it as a constant; the choice is the
 # metric's own metadata (``ranks=True``, see ``genbench.metrics.kl``).
@@ -59,19 +59,21 @@ def confidence_interval(
 
 
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (target, model, latent_dim): per metric ``<m>_mean``, ``_std``, ``_ci_low``,
-    ``_ci_high`` and ``_rank``; ``rank`` is the rank by the metric declared with ``ranks=True``.
+    """One row per (target, model, latent_dim, steps): per metric ``<m>_mean``, ``_std``,
+    ``_ci_low``, ``_ci_high`` and ``_rank``; ``rank`` is the rank by the metric declared with
+    ``ranks=True``.
 
     ``runs`` has a column per registered metric (runs.csv), and each gets its columns here."""
     names = metrics.available()
     rank_name = ranking_metric().name
     rows = []
-    for (target, model, latent_dim), group in runs.groupby(GROUP, sort=False):
+    for (target, model, latent_dim, steps), group in runs.groupby(ENTRY, sort=False):
         ok = group[group["status"] == "ok"]
         row = {
             "target": target,
             "model": model,
             "latent_dim": latent_dim,
+            "steps": steps,
             "seeds": len(group),
             "failed": int((group["status"] != "ok").sum()),
         }

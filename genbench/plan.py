@@ -51,7 +51,7 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        return run_key(self.target, self.model, self.latent_dim, self.seed)
+        return run_key(self.target, self.model, self.latent_dim, self.steps, self.seed)
 
     def config(self) -> dict[str, Any]:
         """Everything that determines this run's result (the device aside), as JSON data."""
@@ -91,7 +91,7 @@ def narrow(
     targets: Sequence[str] | None = None,
     latent_dims: Sequence[int] | None = None,
     seeds: int | None = None,
-    steps: int | None = None,
+    steps: Sequence[int] | None = None,
     num_samples: int | None = None,
 ) -> Preset:
     """The preset with the command line's selections and overrides applied."""
@@ -109,7 +109,7 @@ def narrow(
         entry: dataclasses.replace(
             plan,
             latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
-            steps=steps if steps is not None else plan.steps,
+            steps=tuple(sorted(set(steps))) if steps else plan.steps,
         )
         for entry, plan in preset.models.items()
         if not models or entry in models
@@ -128,8 +128,10 @@ def validate(preset: Preset) -> None:
     for name in preset.targets:
         targets.get(name)  # UnknownNameError names the known targets
     for entry, model_plan in preset.models.items():
+        if entry in reference_models():  # every grid runs it already, under that name
+            raise ConfigError(f"model {entry!r}: that name is the reference model's, run anyway")
         models.get(model_plan.family)
-        if model_plan.steps < 1:
+        if not model_plan.steps or min(model_plan.steps) < 1:
             raise ConfigError(f"model {entry!r}: steps must be positive")
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
@@ -148,8 +150,8 @@ def validate(preset: Preset) -> None:
 
 def expand(preset: Preset) -> list[RunSpec]:
     """Every run of the grid, in the grid's order: per target, the reference models' runs
-    first for each seed, then each entry's latent sizes and seeds. A fixed-latent family runs
-    once per seed whatever the sweep says."""
+    first for each seed, then each entry's latent sizes, step counts and seeds. A fixed-latent
+    family runs at its own size whatever the sweep says."""
     runs = []
     for target in preset.targets:
         for name in reference_models():
@@ -159,19 +161,20 @@ def expand(preset: Preset) -> list[RunSpec]:
         for entry, plan in preset.models.items():
             fixed = models.get(plan.family).fixed_latent_dim
             for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
-                for seed in range(preset.seeds):
-                    runs.append(
-                        RunSpec(
-                            target,
-                            entry,
-                            plan.family,
-                            latent_dim,
-                            seed,
-                            plan.steps,
-                            preset.num_samples,
-                            dict(plan.params),
+                for steps in plan.steps:
+                    for seed in range(preset.seeds):
+                        runs.append(
+                            RunSpec(
+                                target,
+                                entry,
+                                plan.family,
+                                latent_dim,
+                                seed,
+                                steps,
+                                preset.num_samples,
+                                dict(plan.params),
+                            )
                         )
-                    )
     return runs
 
 

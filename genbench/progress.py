@@ -36,7 +36,7 @@ def progress_display(enabled: bool = True) -> Any:
     )
 
 
-class SweepProgress:
+class GridProgress:
     """The grid's bar, weighted by training steps, and one bar per group in training with its
     step count. Fed the executor's events (:meth:`on_event`) and the finished groups
     (:meth:`finish`). Disabled, it does nothing."""
@@ -47,11 +47,12 @@ class SweepProgress:
         self.weights = [(group.steps + SCORING_WEIGHT) * len(group.runs) for group in groups]
         self.bars: dict[int, Any] = {}  # group index → its bar, while it trains
         self.steps_done = [0] * len(groups)
+        self.done: set[int] = set()  # groups finished: their late events change nothing
         self.total_runs = sum(len(group.runs) for group in groups)
         self.finished = 0
         self.failures = 0
 
-    def __enter__(self) -> SweepProgress:
+    def __enter__(self) -> GridProgress:
         if not self.enabled:
             return self
         self.display = progress_display()
@@ -65,25 +66,27 @@ class SweepProgress:
 
     def _sweep_label(self) -> str:
         failed = f", {self.failures} failed" if self.failures else ""
-        return f"sweep: {self.finished}/{self.total_runs} runs done{failed}"
+        return f"grid: {self.finished}/{self.total_runs} runs done{failed}"
 
     def on_event(self, index: int, event: Event) -> None:
-        if not self.enabled or index >= len(self.groups):
+        if not self.enabled or index >= len(self.groups) or index in self.done:
             return
         if isinstance(event, Started) and index not in self.bars:
             self.bars[index] = self.display.add_task(
                 describe(self.groups[index]), total=self.groups[index].steps or 1
             )
         elif isinstance(event, Trained) and index in self.bars:
+            # a stack retried one model at a time counts from 0 again: never go backwards
             runs = len(self.groups[index].runs)
-            advance = (event.steps - self.steps_done[index]) * runs
-            self.steps_done[index] = event.steps
+            advance = max(0, event.steps - self.steps_done[index]) * runs
+            self.steps_done[index] = max(event.steps, self.steps_done[index])
             self.display.update(self.bars[index], completed=event.steps)
             self.display.update(self.sweep, advance=advance)
 
     def finish(self, index: int, records: Sequence[RunRecord]) -> None:
         if not self.enabled:
             return
+        self.done.add(index)
         self.finished += len(records)
         self.failures += sum(not record.ok for record in records)
         remaining = self.weights[index] - self.steps_done[index] * len(self.groups[index].runs)

@@ -12,19 +12,16 @@ Layout of ``DIR``::
 Every file is written to a temporary name and renamed into place (``os.replace`` is atomic on
 POSIX), so a run killed at any instant leaves whole files only: a run either has its record or
 it does not, and ``runs.csv`` never holds a torn or duplicated row. ``--resume`` reads the
-records back. :func:`read_runs` and :func:`read_leaderboard` are the one schema check that
-``compare``, ``report`` and ``score`` share.
+records back. :func:`read_runs` and :func:`read_leaderboard` are the one schema check of the
+tables, shared by ``compare`` and ``report``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -33,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genbench.files import TEMPORARY_SUFFIX, atomic_write, atomic_write_text
 from genbench.registry import metrics
 
 
@@ -47,18 +45,19 @@ class Status(str, Enum):
         return self.value
 
 
-def run_key(target: str, model: str, latent_dim: int, seed: int) -> str:
+def run_key(target: str, model: str, latent_dim: int, steps: int, seed: int) -> str:
     """The file-name-safe identity of a run, unique within a grid."""
-    return f"{target}__{model}__z{latent_dim}__s{seed}"
+    return f"{target}__{model}__z{latent_dim}__t{steps}__s{seed}"
 
 
 class ResultsError(ValueError):
     """A file that is not what genbench wrote; the message is one line for the user."""
 
 
-# The identity of a run, and of a leaderboard entry (a run without its seed).
-RUN_ID = ["target", "model", "latent_dim", "seed"]
-ENTRY = ["target", "model", "latent_dim"]
+# The identity of a run, and of a leaderboard entry (a run without its seed). A grid may train
+# an entry for several step counts (a convergence study).
+RUN_ID = ["target", "model", "latent_dim", "steps", "seed"]
+ENTRY = ["target", "model", "latent_dim", "steps"]
 
 
 @dataclass
@@ -96,7 +95,7 @@ class RunRecord:
 
     @property
     def key(self) -> str:
-        return run_key(self.target, self.model, self.latent_dim, self.seed)
+        return run_key(self.target, self.model, self.latent_dim, self.steps, self.seed)
 
     @property
     def ok(self) -> bool:
@@ -133,7 +132,6 @@ _STORED_FIELDS = [
 # Columns of runs.csv, in order; metric columns follow "status"/"error" in registry order.
 TIMING_COLUMNS = ["train_seconds", "trained_together", "sample_seconds", "samples_per_second"]
 PROVENANCE_COLUMNS = [
-    "steps",
     "num_samples",
     "preset",
     "device",
@@ -155,41 +153,6 @@ def run_columns() -> list[str]:
         *TIMING_COLUMNS,
         *PROVENANCE_COLUMNS,
     ]
-
-
-# ---------------------------------------------------------------------------- atomic files
-TEMPORARY_SUFFIX = ".genbench-tmp"  # marks atomic_write's files, so that only they are cleaned
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-UMASK = _umask()
-
-
-def atomic_write(path: Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write ``path`` through ``write(handle)`` into a temporary file, then rename it in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes files private; results are not
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 # ---------------------------------------------------------------------------- the folder
@@ -234,13 +197,21 @@ class ResultStore:
         self.write_runs_csv()
 
     def records(self) -> dict[str, RunRecord]:
-        """Every stored record by run key (unreadable leftovers are skipped)."""
+        """Every stored record by run key; ResultsError for a record of another format (an
+        older genbench's), which ``--resume`` must not silently redo."""
         found = {}
         for path in sorted(self.records_folder.glob("*.json")):
             try:
-                found[path.stem] = RunRecord.from_row(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, TypeError):
+                row = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
                 continue  # only a tampered file can be unreadable; the run will be redone
+            try:
+                found[path.stem] = RunRecord.from_row(row)
+            except (TypeError, ValueError, AttributeError):
+                raise ResultsError(
+                    f"{path} is not a run record this version of genbench can read (written by "
+                    "an older one?); use another --out"
+                ) from None
         return found
 
     def runs(self) -> pd.DataFrame:
@@ -318,7 +289,9 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
     """A ``leaderboard.csv``: one row per entry with ``<metric>_mean``, ``_std``, ``_ci_low``,
     ``_ci_high`` columns; ResultsError if it is not one."""
     path = Path(path)
-    table = read_table(path, [*ENTRY, "seeds", "failed", "rank"], "leaderboard")
+    required = [c for c in ENTRY if c != "steps"]  # steps: see entry_columns
+    table = read_table(path, [*required, "seeds", "failed", "rank"], "leaderboard")
+    entry = entry_columns(table)
     names = leaderboard_metrics(table)
     if not names:
         raise ResultsError(f"{path}: no metric columns (expected e.g. w2_mean)")
@@ -328,9 +301,15 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
                 raise ResultsError(f"{path} has no column {name}_{statistic}")
     statistics = [c for c in table.columns if c.endswith(("_mean", "_std", "_ci_low", "_ci_high"))]
     _numeric(table, ["seeds", "failed", "rank", *statistics], path)
-    if table.duplicated(ENTRY).any():
-        raise ResultsError(f"{path}: repeated ({', '.join(ENTRY)}) rows")
+    if table.duplicated(entry).any():
+        raise ResultsError(f"{path}: repeated ({', '.join(entry)}) rows")
     return table
+
+
+def entry_columns(board: pd.DataFrame) -> list[str]:
+    """The columns that identify an entry of ``board``: ``ENTRY``, less ``steps`` for a
+    leaderboard written before step counts could be swept."""
+    return [c for c in ENTRY if c != "steps" or c in board.columns]
 
 
 def leaderboard_metrics(board: pd.DataFrame) -> list[str]:

@@ -126,16 +126,19 @@ def train(
         try:
             start = time.perf_counter()
             prepare(family, template, trainees, device)
+            recorders = [trainee.recorder for trainee in trainees]
+            watching = {"watchers": recorders} if any(recorders) else {}  # plug-ins may lack it
             family.fit_many(
                 [trainee.model for trainee in trainees],
                 [trainee.target for trainee in trainees],
                 template.steps,
                 [trainee.spec.seed for trainee in trainees],
                 progress,
-                [trainee.recorder for trainee in trainees],
+                **watching,
             )
             synchronize(device)
-            share = (time.perf_counter() - start) / len(trainees)
+            recording = sum(recorder.seconds for recorder in recorders if recorder)
+            share = (time.perf_counter() - start - recording) / len(trainees)
             for trainee in trainees:
                 trainee.seconds = share
             return len(trainees)
@@ -158,7 +161,8 @@ def train(
             raise
         except Exception as error:  # a broken adapter must not end the sweep
             trainee.model, trainee.error = None, describe(error)
-        trainee.seconds = time.perf_counter() - start
+        recording = trainee.recorder.seconds if trainee.recorder else 0.0
+        trainee.seconds = time.perf_counter() - start - recording
     return 1
 
 
@@ -202,7 +206,7 @@ def sample_and_score(
     finite, ``failed`` if the adapter raises or returns something that is not points)."""
     try:
         start = time.perf_counter()
-        samples = model.sample(spec.num_samples, derive_seed(spec.seed, "sample"))
+        samples = model.sample(spec.num_samples, sample_seed(spec.seed))
         synchronize(device)
         record.sample_seconds = time.perf_counter() - start
         record.samples_per_second = spec.num_samples / max(record.sample_seconds, 1e-9)
@@ -218,6 +222,11 @@ def sample_and_score(
         raise
     except Exception as error:  # an adapter that raises, or a wrong shape or dtype
         record.fail(Status.FAILED, describe(error))
+
+
+def sample_seed(seed: int) -> int:
+    """The seed a run of seed ``seed`` draws its samples with (its metrics use ``seed``)."""
+    return derive_seed(seed, "sample")
 
 
 def synchronize(device: str) -> None:

@@ -45,7 +45,11 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
             padding=(0, 0),
             collapse_padding=True,
         )
-        for header in ["#", "model", "z", rank_name, *(m.short_label for m in shown), "train s"]:
+        swept = part[~part["model"].map(is_reference)]
+        # a convergence study trains entries for several step counts: show them
+        with_steps = "steps" in part.columns and swept["steps"].nunique() > 1
+        headers = ["#", "model", "z", *(["steps"] if with_steps else []), rank_name]
+        for header in [*headers, *(m.short_label for m in shown), "train s"]:
             # on a narrow terminal the model names and intervals are cut short (…), never the
             # rank and latent size
             table.add_column(
@@ -60,6 +64,7 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
                 str(row["rank"]),
                 row["model"],
                 "—" if oracle else str(row["latent_dim"]),
+                *([("—" if oracle else f"{row['steps']:,}")] if with_steps else []),
                 with_interval(row, rank_name),
                 *(f"{row[f'{m.name}_mean']:.3g}" for m in shown),
                 "—" if oracle else f"{row['train_seconds']:.1f}",

@@ -137,7 +137,8 @@ def test_a_plugged_in_model_and_metric_appear_in_everything_genbench_writes(
     assert "radius error" in (out / "report.html").read_text()
 
     np.save(
-        tmp_path / "samples.npy", np.load(out / "samples" / "eight_gaussians__mixture__z2__s0.npy")
+        tmp_path / "samples.npy",
+        np.load(out / "samples" / "eight_gaussians__mixture__z2__t2000__s0.npy"),
     )
     capsys.readouterr()
     assert (

@@ -10,7 +10,7 @@ from genbench.metrics.wasserstein import w1, w2
 from genbench.metrics.coverage import mode_coverage
 from genbench.metrics.negative_space import negative_space
 from genbench.metrics.base import Metric, metric, ranking_metric, registered
-from genbench.metrics.score import MIN_SAMPLES, check_samples, oracle_scores, score
+from genbench.metrics.score import MIN_SAMPLES, check_samples, score
 from genbench.registry import import_submodules
 
 import_submodules(__name__, __path__)
@@ -24,7 +24,6 @@ __all__ = [
     "metric",
     "mode_coverage",
     "negative_space",
-    "oracle_scores",
     "ranking_metric",
     "registered",
     "score",

@@ -1,11 +1,10 @@
-"""Score a sample set with every registered metric, and the oracle floor that bounds them."""
+"""Score a sample set with every registered metric."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from genbench.registry import metrics
-from genbench.seeding import derive_seed
 from genbench.targets.base import Target
 
 MIN_SAMPLES = 100  # fewer points make every estimate meaningless noise
@@ -43,13 +42,3 @@ def score(target: Target, samples: np.ndarray, *, seed: int = 0) -> dict[str, fl
     """
     samples = check_samples(samples)
     return {name: metrics.get(name)(target, samples, seed=seed) for name in metrics.available()}
-
-
-def oracle_scores(target: Target, num_samples: int, *, seed: int = 0) -> dict[str, float]:
-    """The floor: the target's own sampler scored exactly as a model's ``num_samples`` would be.
-
-    No model can beat it in expectation; what it shows above the ideal values is the bias of
-    the estimators (KDE smoothing, finite transport samples) at these sizes.
-    """
-    samples = target.sample(num_samples, derive_seed(seed, "sample")).astype(np.float32)
-    return score(target, samples, seed=seed)

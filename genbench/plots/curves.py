@@ -1,5 +1,5 @@
-"""Metric curves: each metric against the latent dimension, one line per model, the oracle as
-a dashed level."""
+"""Metric curves: each metric against the latent dimension (or the training steps of a
+convergence study), one line per model, the oracle as a dashed level."""
 
 from __future__ import annotations
 
@@ -25,12 +25,15 @@ def metric_curves(
     models: Sequence[str],
     metric_names: Sequence[str],
     title: str,
+    x: str = "latent_dim",
 ) -> Figure:
-    """Each metric against the latent dimension: one line per model, its 95 % interval as a
-    band, the oracle as a dashed line. One panel per metric (axes label ``metric:NAME``).
+    """Each metric against column ``x`` of ``board`` (``latent_dim``, or ``steps`` for a
+    convergence study): one line per model, its 95 % interval as a band, the oracle as a
+    dashed line. One panel per metric (axes label ``metric:NAME``).
 
-    ``board`` is one target's leaderboard rows. A model swept over one latent size only (a flow,
-    a diffusion model) is a single marker with its interval as an error bar.
+    ``board`` is one target's leaderboard rows, one per (model, x). A model with a single x (a
+    flow, a diffusion model against the latent dimension) is a single marker with its interval
+    as an error bar.
     """
     models = [m for m in models if not is_reference(m)]
     colours, markers = model_colours(models), model_markers(models)
@@ -48,9 +51,9 @@ def metric_curves(
         hspace=0.38,
     )
     swept = board[~board["model"].map(is_reference)]
-    latent_dims = sorted(int(k) for k in swept["latent_dim"].unique())
+    ticks = sorted(int(k) for k in swept[x].unique())
     oracle = board[board["model"].map(is_reference)]
-    # Models with one latent size (flows, diffusion) share an x; nudge them apart on the log axis.
+    # Models with one x (flows, diffusion) share it; nudge them apart on the log axis.
     single = [m for m in models if (swept["model"] == m).sum() == 1]
     nudge = {m: 1.07 ** (i - (len(single) - 1) / 2) for i, m in enumerate(single)}
 
@@ -60,10 +63,10 @@ def metric_curves(
         axes.set_label(f"metric:{name}")
         values = []  # every drawn value, to fit the y-range of a log axis
         for model in models:
-            part = swept[swept["model"] == model].sort_values("latent_dim")
+            part = swept[swept["model"] == model].sort_values(x)
             if part.empty:
                 continue
-            x = part["latent_dim"].to_numpy(dtype=float)
+            where = part[x].to_numpy(dtype=float)
             mean = part[f"{name}_mean"].to_numpy(dtype=float)
             low = part[f"{name}_ci_low"].to_numpy(dtype=float)
             high = part[f"{name}_ci_high"].to_numpy(dtype=float)
@@ -72,13 +75,13 @@ def metric_curves(
             values += [mean, low, high]
             style = {"color": colours[model], "marker": markers[model], "markersize": 4.5}
             if len(part) > 1:
-                axes.plot(x, mean, label=model, linewidth=1.6, **style)
-                axes.fill_between(x, low, high, color=colours[model], alpha=0.18, linewidth=0)
+                axes.plot(where, mean, label=model, linewidth=1.6, **style)
+                axes.fill_between(where, low, high, color=colours[model], alpha=0.18, linewidth=0)
             else:
                 error = np.array([[mean[0] - low[0]], [high[0] - mean[0]]])
                 error = np.where(np.isfinite(error), np.abs(error), 0.0)
                 axes.errorbar(
-                    x * nudge[model],
+                    where * nudge[model],
                     mean,
                     yerr=error,
                     label=model,
@@ -92,7 +95,8 @@ def metric_curves(
             if np.isfinite(level):
                 floor = str(oracle["model"].iloc[0])
                 axes.axhline(level, color=ORACLE_COLOUR, linestyle="--", linewidth=1.1, label=floor)
-        style_metric_axes(axes, metric, latent_dims, np.concatenate(values) if values else None)
+        drawn = np.concatenate(values) if values else None
+        style_metric_axes(axes, metric, ticks, drawn, X_LABELS.get(x, x))
 
     handles = [
         Line2D([], [], color=colours[m], marker=markers[m], markersize=5, linewidth=1.6, label=m)
@@ -115,21 +119,33 @@ def metric_curves(
     return figure
 
 
+X_LABELS = {"latent_dim": "latent dimension", "steps": "training steps"}
+
+
+def tick_label(value: int) -> str:
+    """``3`` → ``3``, ``30000`` → ``30k``: short enough for a row of ticks."""
+    return f"{value / 1000:g}k" if value >= 1000 and value % 100 == 0 else str(value)
+
+
 def style_metric_axes(
-    axes: Axes, metric: Metric, latent_dims: Sequence[int], values: np.ndarray | None
+    axes: Axes,
+    metric: Metric,
+    ticks: Sequence[int],
+    values: np.ndarray | None,
+    xlabel: str = "latent dimension",
 ) -> None:
-    """Title, log latent axis, and a y-axis on the metric's scale fitted to ``values`` (every
-    drawn mean and interval end, (m,)): log from the smallest to the largest positive value, or
-    for a metric bounded on both sides linear over its whole range where the ideal is the top
-    (higher is better), else from the lower bound up to the largest value."""
+    """Title, a log x-axis with ``ticks``, and a y-axis on the metric's scale fitted to
+    ``values`` (every drawn mean and interval end, (m,)): log from the smallest to the largest
+    positive value, or for a metric bounded on both sides linear over its whole range where the
+    ideal is the top (higher is better), else from the lower bound up to the largest value."""
     axes.set_title(metric.axis_label, fontsize=9.5)
     axes.set_xscale("log")
-    if latent_dims:
-        axes.set_xticks(latent_dims)
-        axes.set_xticklabels([str(k) for k in latent_dims])
-        axes.set_xlim(min(latent_dims) / 1.35, max(latent_dims) * 1.35)
+    if ticks:
+        axes.set_xticks(ticks)
+        axes.set_xticklabels([tick_label(k) for k in ticks])
+        axes.set_xlim(min(ticks) / 1.35, max(ticks) * 1.35)
     axes.minorticks_off()
-    axes.set_xlabel("latent dimension", fontsize=8)
+    axes.set_xlabel(xlabel, fontsize=8)
     axes.tick_params(labelsize=7.5)
     axes.grid(True, color="#E5E5E5", linewidth=0.6)
     axes.set_axisbelow(True)

@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextPath
 
+from genbench.files import atomic_write
 from genbench.models import is_reference, reference_models
 from genbench.registry import metrics
-from genbench.results import atomic_write
 
 # Okabe & Ito (2008), "Color universal design": safe for protan-, deutan- and tritanopia.
 # Ordered so that the first four (the built-in families) are the most distinct on light grey.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from genbench.files import atomic_write_text
 from genbench.report.facts import machine
 from genbench.report.figures import build_figures
 from genbench.report.folder import animations, load_results
 from genbench.report.html import render_html
 from genbench.report.markdown import render_markdown
-from genbench.results import atomic_write_text
 
 
 def build_report(folder: str | Path) -> list[Path]:

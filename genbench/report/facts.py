@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from genbench.animation import caption
 from genbench.environment import genbench_version
 from genbench.models import is_reference
 from genbench.report.folder import Results
@@ -111,6 +112,6 @@ def animation_caption(results: Results, path: Path) -> str:
     """The run an animation shows, from its row in runs.csv (``gan, latent dim 1, on spiral
     (seed 0)``), or the file's name when the folder has no such run."""
     for row in results.runs.itertuples():
-        if run_key(row.target, row.model, row.latent_dim, row.seed) == path.stem:
-            return f"{row.model}, latent dim {row.latent_dim}, on {row.target} (seed {row.seed})"
+        if run_key(row.target, row.model, row.latent_dim, row.steps, row.seed) == path.stem:
+            return caption(row.model, row.latent_dim, row.steps, row.target, row.seed)
     return path.stem

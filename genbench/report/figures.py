@@ -3,6 +3,8 @@
 leaderboard.png         targets × entries, coloured by rank
 samples_TARGET.png      samples by model (rows) and latent dimension (columns)
 metrics_TARGET.png      every metric against the latent dimension
+convergence_TARGET.png  every metric against the training steps, for a grid that trains
+                        entries for several step counts (a convergence study)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from genbench import plots
+from genbench.models import is_reference
 from genbench.report.folder import Results, shown_samples
 from genbench.targets import get_target
 
@@ -21,7 +24,8 @@ FIGURE_FOLDER = "figures"
 
 def build_figures(results: Results) -> dict[str, Path]:
     """Draw every figure into ``folder/figures``; returns them by name (``leaderboard``,
-    ``samples_TARGET``, ``metrics_TARGET``)."""
+    ``samples_TARGET``, ``metrics_TARGET`` and, for a convergence study,
+    ``convergence_TARGET``)."""
     out = results.folder / FIGURE_FOLDER
     figures = {}
     figure = plots.leaderboard_heatmap(
@@ -55,7 +59,39 @@ def build_figures(results: Results) -> dict[str, Path]:
             f"(mean and 95 % interval over {seeds})",
         )
         figures[f"metrics_{name}"] = plots.save_png(figure, out / f"metrics_{safe_name(name)}.png")
+        study = convergence_board(results.full_board[results.full_board["target"] == name])
+        if study is not None:
+            figure = plots.metric_curves(
+                study,
+                models=list(dict.fromkeys(study["model"])),
+                metric_names=results.metric_names,
+                title=f"{name}: metrics against the training steps "
+                f"(mean and 95 % interval over {seeds})",
+                x="steps",
+            )
+            path = out / f"convergence_{safe_name(name)}.png"
+            figures[f"convergence_{name}"] = plots.save_png(figure, path)
     return figures
+
+
+def convergence_board(part: pd.DataFrame) -> pd.DataFrame | None:
+    """One target's leaderboard rows of the entries trained for several step counts, with the
+    reference rows (the floor), or None when no entry was. An entry swept over latent sizes
+    too is one line per size, named ``MODEL z=K``."""
+    if "steps" not in part.columns:
+        return None
+    floor = part["model"].map(is_reference)
+    counts = part[~floor].groupby(["model", "latent_dim"])["steps"].transform("nunique")
+    study = part[~floor][counts > 1]
+    if study.empty:
+        return None
+    several = study.groupby("model")["latent_dim"].transform("nunique") > 1
+    study = study.assign(
+        model=study["model"].where(
+            ~several, study["model"] + " z=" + study["latent_dim"].astype(str)
+        )
+    )
+    return pd.concat([part[floor], study], ignore_index=True)
 
 
 def seed_count(results: Results) -> str:

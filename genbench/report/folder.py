@@ -16,13 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genbench.animation import ANIMATION_FOLDER
 from genbench.leaderboard import RANK_METRIC
 from genbench.models import is_reference
 from genbench.registry import UnknownNameError
-from genbench.results import ResultsError, leaderboard_metrics, read_leaderboard, read_runs
+from genbench.results import (
+    ResultsError,
+    leaderboard_metrics,
+    read_leaderboard,
+    read_runs,
+    run_key,
+)
 from genbench.targets import get_target
 
-ANIMATION_FOLDER = "animations"
+ID = ["target", "model", "latent_dim"]  # an entry of the figures: its steps are the longest
 
 
 class ReportError(ResultsError):
@@ -36,7 +43,8 @@ class Results:
     folder: Path
     config: dict[str, Any]
     runs: pd.DataFrame  # runs.csv
-    board: pd.DataFrame  # leaderboard.csv
+    board: pd.DataFrame  # leaderboard.csv, each entry at its longest training (see load_results)
+    full_board: pd.DataFrame  # leaderboard.csv, every row (several step counts per entry)
     targets: list[str]  # in the preset's order
     models: list[str]  # leaderboard entries but the reference models, in the preset's order
     latent_dims: list[int]  # every latent size of those entries, ascending
@@ -80,6 +88,10 @@ def load_results(folder: str | Path) -> Results:
     except ResultsError as error:
         raise ReportError(str(error)) from None
     metric_names = leaderboard_metrics(board)
+    full_board = board
+    if "steps" in board.columns:  # a convergence study: the figures show the longest training
+        board = board[board["steps"] == board.groupby(ID)["steps"].transform("max")]
+        board = board.reset_index(drop=True)
 
     preset = config.get("preset", {}) if isinstance(config.get("preset"), dict) else {}
     targets = ordered(board["target"], preset.get("targets", []))
@@ -96,6 +108,7 @@ def load_results(folder: str | Path) -> Results:
         config=config,
         runs=runs,
         board=board,
+        full_board=full_board,
         targets=targets,
         models=models,
         latent_dims=sorted({int(k) for k in swept["latent_dim"]}),
@@ -130,22 +143,34 @@ def shown_samples(
     """Per entry of ``target``, the samples of its lowest seed that finished and whose file
     reads as an (n, 2) finite array (None when there is none), and the seeds shown."""
     runs = results.runs[(results.runs["target"] == target) & (results.runs["status"] == "ok")]
+    final = results.board.set_index(ID)["steps"] if "steps" in results.board else None
     found: dict[tuple[str, int], np.ndarray | None] = {}
     seeds = set()
     for model, latent_dim in results.entries:
         found[model, latent_dim] = None
         rows = runs[(runs["model"] == model) & (runs["latent_dim"] == latent_dim)]
-        for seed in sorted(int(s) for s in rows["seed"]):
-            path = results.folder / "samples" / f"{target}__{model}__z{latent_dim}__s{seed}.npy"
+        if final is not None:  # the longest training's runs
+            rows = rows[rows["steps"] == final.get((target, model, latent_dim), -1)]
+        for row in rows.sort_values("seed").itertuples():
             try:
-                points = np.load(path, allow_pickle=False)
+                points = np.load(samples_path(results.folder, row), allow_pickle=False)
             except (OSError, ValueError):
                 continue  # a missing or unreadable file: try the next seed
             if points.ndim == 2 and points.shape[1] == 2 and np.isfinite(points).all():
                 found[model, latent_dim] = points
-                seeds.add(seed)
+                seeds.add(int(row.seed))
                 break
     return found, seeds
+
+
+def samples_path(folder: Path, row: Any) -> Path:
+    """The samples file of a runs.csv row: named by its run key, or (in folders written before
+    step counts could be swept) by the key without the steps."""
+    key = run_key(row.target, row.model, row.latent_dim, row.steps, row.seed)
+    path = folder / "samples" / f"{key}.npy"
+    if not path.exists():
+        path = folder / "samples" / f"{row.target}__{row.model}__z{row.latent_dim}__s{row.seed}.npy"
+    return path
 
 
 def animations(folder: Path) -> list[Path]:

@@ -75,6 +75,15 @@ def render_html(
                 "its 95 % interval as a band; the oracle (the target's own sampler) dashed.",
             ),
         ]
+        if f"convergence_{target}" in figures:
+            targets.append(
+                figure(
+                    f"convergence_{target}",
+                    f"{target}: each metric against the training steps, one line per model "
+                    "with its 95 % interval as a band; the oracle dashed. The figures above show "
+                    "each model at its longest training.",
+                )
+            )
     page = Template(template("report.html"))
     return page.substitute(
         preset=escape(preset_name(results)),

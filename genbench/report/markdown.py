@@ -61,6 +61,12 @@ def render_markdown(
             f"![{target}: metrics against the latent dimension]"
             f"({link(figures[f'metrics_{target}'])})",
         ]
+        if f"convergence_{target}" in figures:
+            lines += [
+                "",
+                f"![{target}: metrics against the training steps]"
+                f"({link(figures[f'convergence_{target}'])})",
+            ]
     if gifs:
         lines += ["", "## Training animations", ""]
         lines += [f"![{animation_caption(results, path)}]({link(path)})" for path in gifs]

@@ -12,14 +12,13 @@ from genbench.registry import metrics
 from genbench.report.folder import Results
 from genbench.results import RUN_ID
 
-# The metrics' column order in the tables, after the ranking metric; others follow.
-TABLE_METRICS = ["w2", "w1", "kl_forward", "kl_reverse", "mode_coverage", "negative_space"]
-
 
 def table_columns(results: Results) -> list[str]:
-    """The metric columns of the tables: the ranking metric first."""
-    order = [results.rank_metric, *TABLE_METRICS, *results.metric_names]
-    return [m for m in dict.fromkeys(order) if m in results.metric_names]
+    """The metric columns of the tables: the ranking metric, the headline metrics, the rest,
+    each in registry order."""
+    headline = [m for m in results.metric_names if metrics.get(m).headline]
+    order = [results.rank_metric, *headline, *results.metric_names]
+    return list(dict.fromkeys(order))
 
 
 def leaderboard_rows(results: Results) -> list[dict[str, Any]]:

@@ -74,6 +74,7 @@ def runs_table(values_by_entry, target="eight_gaussians"):
                     "target": target,
                     "model": model,
                     "latent_dim": latent_dim,
+                    "steps": 0 if model == "oracle" else 100,
                     "seed": seed,
                     "status": "ok",
                     "train_seconds": 1.0,

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from genbench.metrics import MIN_SAMPLES, check_samples, oracle_scores, score
+from genbench.api import floor
+from genbench.metrics import MIN_SAMPLES, check_samples, score
 from genbench.metrics.kde import log_kde
 from genbench.registry import metrics
 from genbench.targets import get_target
@@ -20,21 +21,21 @@ def test_the_spec_metrics_are_registered_in_spec_order():
 def test_target_samples_score_at_the_oracle_floor(name):
     target = get_target(name)
     own = score(target, target.sample(5_000, seed=11), seed=3)
-    floor = oracle_scores(target, 5_000, seed=3)
-    assert list(own) == list(floor) == metrics.available()
-    assert own["mode_coverage"] == floor["mode_coverage"] == 1.0
+    oracle = floor(name, 5_000, seed=3)
+    assert list(own) == list(oracle) == metrics.available()
+    assert own["mode_coverage"] == oracle["mode_coverage"] == 1.0
     assert own["negative_space"] == pytest.approx(0.01, abs=0.005)
     for column in ["kl_forward", "kl_reverse", "w1", "w2"]:
-        assert own[column] < 2 * floor[column] + 0.02
+        assert own[column] < 2 * oracle[column] + 0.02
 
 
 @pytest.mark.parametrize("name", ["gaussian", "eight_gaussians", "spiral"])
 def test_a_collapsed_sampler_scores_far_worse_than_the_oracle(name):
     target = get_target(name)
-    floor = oracle_scores(target, 2_000, seed=0)
+    oracle = floor(name, 2_000, seed=0)
     collapsed = score(target, np.zeros((2_000, 2)) + target.sample(1, seed=1), seed=0)
     for column in ["kl_forward", "kl_reverse", "w1", "w2"]:
-        assert collapsed[column] > 5 * floor[column]
+        assert collapsed[column] > 5 * oracle[column]
     assert collapsed["mode_coverage"] <= 1 / 8
 
 
@@ -45,8 +46,7 @@ def test_score_is_reproducible():
 
 
 def test_oracle_bias_shrinks_as_n_grows():
-    target = get_target("eight_gaussians")
-    small, large = oracle_scores(target, 300, seed=0), oracle_scores(target, 5_000, seed=0)
+    small, large = floor("eight_gaussians", 300, seed=0), floor("eight_gaussians", 5_000, seed=0)
     for column in ["kl_forward", "kl_reverse", "w1", "w2"]:
         assert large[column] < small[column]
 

@@ -107,9 +107,22 @@ def test_a_stack_member_is_recorded_as_it_trains_without_changing_the_stack():
 def test_run_animates_the_gan_at_latent_1_and_3_seed_0_from_its_own_training(results_folder):
     folder, _ = results_folder
     names = sorted(path.name for path in folder.glob("animations/*.gif"))
-    assert names == [f"{t}__gan__z{k}__s0.gif" for t in ["gaussian", "spiral"] for k in (1, 3)]
-    key = "spiral__gan__z3__s0"
+    assert names == [f"{t}__gan__z{k}__t20__s0.gif" for t in ["gaussian", "spiral"] for k in (1, 3)]
+    key = "spiral__gan__z3__t20__s0"
     samples = np.load(folder / "samples" / f"{key}.npy")
     with Image.open(folder / "animations" / f"{key}.gif") as image:
         assert image.n_frames >= 5  # 20 steps: a frame at each report
     assert samples.shape == (300, 2)
+
+
+def test_a_frame_that_cannot_be_drawn_stops_the_recording_not_the_training():
+    class Broken:
+        def sample(self, num_samples, seed):
+            raise RuntimeError("no frames today")
+
+    seen = []
+    recorder = FrameRecorder(Broken(), every=1, steps=3, then=lambda step, loss: seen.append(step))
+    for step in (1, 2, 3):
+        recorder(step, 0.0)
+    assert recorder.frames == [] and "no frames today" in recorder.error
+    assert seen == [1, 2, 3]  # the progress it passes on goes on

@@ -25,6 +25,7 @@ def runs_table(values_by_entry, target="spiral"):
                 "target": target,
                 "model": model,
                 "latent_dim": latent_dim,
+                "steps": 0 if model == "oracle" else 100,
                 "seed": seed,
                 "status": "ok" if np.isfinite(value) else "failed",
                 "train_seconds": 1.0,
@@ -202,7 +203,7 @@ def test_disjoint_leaderboards_exit_2(boards, tmp_path, capsys):
     board["target"] = "gaussian"
     board.to_csv(tmp_path / "other.csv", index=False)
     assert main(["compare", str(boards["base"]), str(tmp_path / "other.csv")]) == 2
-    assert "no (target, model, latent_dim) in common" in capsys.readouterr().err
+    assert "no (target, model, latent_dim, steps) in common" in capsys.readouterr().err
 
 
 @settings(

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genbench.api import run
+from genbench.api import floor, run
 from genbench.cli import main
 from genbench.config import ConfigError
+from genbench.registry import metrics
+from genbench.results import ResultsError
 
 TOY = """
 name = "toy"
@@ -37,7 +39,7 @@ def toy_preset(tmp_path, scaled_target_model):
 
 
 @pytest.fixture(scope="module")
-def toy_sweep(tmp_path_factory, scaled_target_model):
+def toy_run(tmp_path_factory, scaled_target_model):
     """The whole toy grid, run once for the tests that only read its output."""
     folder = tmp_path_factory.mktemp("toy")
     (folder / "toy.toml").write_text(TOY)
@@ -47,8 +49,8 @@ def toy_sweep(tmp_path_factory, scaled_target_model):
     return folder / "out", board
 
 
-def test_sweep_writes_every_file(toy_sweep):
-    out, board = toy_sweep
+def test_run_writes_every_file(toy_run):
+    out, board = toy_run
     runs = pd.read_csv(out / "runs.csv")
     # 2 targets × (oracle + good z2 + bad z1, z2) × 3 seeds
     assert len(runs) == 2 * 4 * 3
@@ -67,21 +69,21 @@ def test_sweep_writes_every_file(toy_sweep):
     ]:
         assert column in runs.columns
     assert len(list((out / "samples").glob("*.npy"))) == len(runs)
-    assert np.load(out / "samples" / "spiral__good__z2__s1.npy").shape == (400, 2)
+    assert np.load(out / "samples" / "spiral__good__z2__t8__s1.npy").shape == (400, 2)
     config = json.loads((out / "config.json").read_text())
     assert config["preset"]["name"] == "toy" and config["preset"]["seeds"] == 3
     assert pd.read_csv(out / "leaderboard.csv").shape[0] == len(board) == 2 * 4
 
 
-def quiet_sweep(preset, out, **options):
-    """``sweep`` of ``preset`` into ``out``, in this process, with no output or report; by
+def quiet_run(preset, out, **options):
+    """``run`` of ``preset`` into ``out``, in this process, with no output or report; by
     default only the spiral and one seed."""
     options = {"targets": ["spiral"], "seeds": 1, **options}
     return run(str(preset), out=out, quiet=True, workers=1, report=False, **options).leaderboard
 
 
-def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
-    _, board = toy_sweep
+def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_run):
+    _, board = toy_run
     for _, part in board.groupby("target"):
         ranks = dict(zip(part["model"] + part["latent_dim"].astype(str), part["rank"], strict=True))
         assert ranks["oracle0"] == 1
@@ -90,9 +92,9 @@ def test_leaderboard_puts_the_oracle_first_and_the_scaled_model_last(toy_sweep):
 
 def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     out = tmp_path / "out"
-    quiet_sweep(toy_preset, out)
+    quiet_run(toy_preset, out)
     first = pd.read_csv(out / "runs.csv")
-    quiet_sweep(toy_preset, out, targets=None, resume=True)
+    quiet_run(toy_preset, out, targets=None, resume=True)
     both = pd.read_csv(out / "runs.csv")
     assert len(first) == 4 and len(both) == 8
     kept = both[both["target"] == "spiral"].reset_index(drop=True)
@@ -101,17 +103,17 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
 
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
     out = tmp_path / "out"
-    quiet_sweep(toy_preset, out)
-    quiet_sweep(toy_preset, out)
+    quiet_run(toy_preset, out)
+    quiet_run(toy_preset, out)
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("out.previous-")]
     assert len(aside) == 1 and (aside[0] / "runs.csv").exists()
 
 
 def test_resume_refuses_a_different_configuration(tmp_path, toy_preset):
     out = tmp_path / "out"
-    quiet_sweep(toy_preset, out)
+    quiet_run(toy_preset, out)
     with pytest.raises(ConfigError, match="different configuration"):
-        quiet_sweep(toy_preset, out, steps=9, resume=True)
+        quiet_run(toy_preset, out, num_samples=300, resume=True)
 
 
 def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, toy_preset):
@@ -121,7 +123,7 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     )
     toy_preset.write_text(text)
     out = tmp_path / "out"
-    board = quiet_sweep(toy_preset, out, seeds=2)
+    board = quiet_run(toy_preset, out, seeds=2)
     runs = pd.read_csv(out / "runs.csv").set_index(["model", "latent_dim", "seed"])
     assert runs.loc[("bad", 1, 0), "status"] == "failed"
     assert "adapter broke" in runs.loc[("bad", 1, 0), "error"]
@@ -199,10 +201,10 @@ def test_parallel_workers_give_the_same_results_as_one_process(tmp_path, toy_pre
 
 def test_a_refused_resume_changes_nothing_in_the_folder(tmp_path, toy_preset):
     out = tmp_path / "out"
-    quiet_sweep(toy_preset, out)
+    quiet_run(toy_preset, out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(ConfigError):
-        quiet_sweep(toy_preset, out, steps=9, resume=True)
+        quiet_run(toy_preset, out, num_samples=300, resume=True)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -223,5 +225,39 @@ def test_leftover_cleaning_touches_only_genbench_temporaries(tmp_path, toy_prese
     theirs = out / ".notes.tmp"
     mine.write_text("half a record")
     theirs.write_text("a user's file")
-    quiet_sweep(toy_preset, out, resume=True)
+    quiet_run(toy_preset, out, resume=True)
     assert not mine.exists() and theirs.exists()
+
+
+def test_the_score_floor_is_the_oracle_row_of_a_run(toy_run):
+    out, _ = toy_run
+    runs = pd.read_csv(out / "runs.csv").set_index(["target", "model", "seed"])
+    oracle = runs.loc[("spiral", "oracle", 1)]
+    assert floor("spiral", 400, seed=1) == {name: oracle[name] for name in metrics.available()}
+
+
+def test_a_model_named_like_the_reference_is_refused(tmp_path, capsys, toy_preset):
+    toy_preset.write_text(TOY.replace("[models.good]", "[models.oracle]"))
+    assert main(["run", "--preset", str(toy_preset), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "reference model" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_folder_of_an_older_format(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    quiet_run(toy_preset, out)
+    record = next((out / "records").glob("*.json"))
+    old = json.loads(record.read_text())
+    old["dataset"] = old.pop("target")  # as genbench wrote records before "target"
+    record.write_text(json.dumps(old))
+    with pytest.raises(ResultsError, match="older one"):
+        quiet_run(toy_preset, out, resume=True)
+
+
+def test_steps_sweep_trains_each_entry_for_each_count(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    board = quiet_run(toy_preset, out, models=["good"], targets=["spiral"], steps=[4, 8])
+    runs = pd.read_csv(out / "runs.csv")
+    good = runs[runs["model"] == "good"]
+    assert sorted(good["steps"].unique()) == [4, 8] and len(good) == 2  # one seed each
+    assert (out / "samples" / "spiral__good__z2__t4__s0.npy").exists()
+    assert sorted(board[board["model"] == "good"]["steps"]) == [4, 8]
