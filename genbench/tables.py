@@ -47,7 +47,9 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
         )
         swept = part[~part["model"].map(is_reference)]
         # a convergence study trains entries for several step counts: show them
-        with_steps = "steps" in part.columns and swept["steps"].nunique() > 1
+        with_steps = "steps" in part.columns and bool(
+            (swept.groupby(["model", "latent_dim"])["steps"].nunique() > 1).any()
+        )
         headers = ["#", "model", "z", *(["steps"] if with_steps else []), rank_name]
         for header in [*headers, *(m.short_label for m in shown), "train s"]:
             # on a narrow terminal the model names and intervals are cut short (…), never the

@@ -54,3 +54,26 @@ def test_the_columns_are_the_ranking_metric_then_the_other_headline_metrics():
     rank_name = ranking_metric().name
     headline = [m.short_label for m in registered() if m.headline and m.name != rank_name]
     assert header.split() == ["#", "model", "z", rank_name, *headline, "train", "s"]
+
+
+def header_of(board: pd.DataFrame) -> list[str]:
+    out = io.StringIO()
+    print_leaderboard(board, Console(file=out, width=200))
+    return next(
+        line for line in out.getvalue().splitlines() if line.lstrip().startswith("#")
+    ).split()
+
+
+def test_a_steps_column_only_for_an_entry_trained_for_several_counts():
+    # entries with their own step counts (quick: GAN 400, DDPM 3,000): no column
+    board = pd.DataFrame(
+        [
+            row("oracle", 1, (0.02, 0.01, 0.03)) | {"steps": 0},
+            row("gan", 2, (0.2, 0.1, 0.3)) | {"steps": 400},
+            row("ddpm", 2, (0.2, 0.1, 0.3)) | {"steps": 3000},
+        ]
+    )
+    assert "steps" not in header_of(board)
+    # a convergence study: the GAN at two counts
+    study = pd.concat([board, pd.DataFrame([row("gan", 4, (0.5, 0.4, 0.6)) | {"steps": 100}])])
+    assert header_of(study)[:4] == ["#", "model", "z", "steps"]
