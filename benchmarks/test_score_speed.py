@@ -1,7 +1,7 @@
 """How long one full score takes: every metric at the default sizes on 10,000 samples.
 
-Run with ``pytest benchmarks/ --benchmark-only``. The issue's budget is 3 s per score on a
-2-core CPU; the README quotes what this measured.
+Run with ``pytest benchmarks/ --benchmark-only``. The budget is 3 s per score on a
+2-core CPU; docs/performance.md quotes what this measured.
 
 The arithmetic of a score is the kernel sums of the two KL estimates (``kl_forward``: every
 reference point against every sample; ``kl_reverse``: 10,000 draws against the samples and

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from genbench.metrics import registered
-from genbench.models import is_reference
+from genbench.models import is_reference, reference_models
 from genbench.plots.panels import (
     blank_panel,
     corner_text,
@@ -103,7 +103,7 @@ def sample_grid(
     floor = (
         (str(floors["model"].iloc[0]), int(floors["latent_dim"].iloc[0])) if len(floors) else None
     )
-    panel(0, 0, *(floor or ("oracle", 0)))
+    panel(0, 0, *(floor or (next(iter(reference_models()), "reference"), 0)))  # n/a if absent
     figure.axes[-1].set_title("target's own sampler", fontsize=9, pad=3)
     if columns > 1:
         corner = ", ".join(m.short_label for m in registered() if m.headline)
