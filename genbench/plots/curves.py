@@ -15,7 +15,13 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from genbench.metrics import Metric
 from genbench.models import is_reference
-from genbench.plots.style import ORACLE_COLOUR, model_colours, model_markers, new_figure
+from genbench.plots.style import (
+    ORACLE_COLOUR,
+    model_colours,
+    model_markers,
+    new_figure,
+    text_inches,
+)
 from genbench.registry import metrics
 
 
@@ -39,7 +45,7 @@ def metric_curves(
     colours, markers = model_colours(models), model_markers(models)
     columns = 3 if len(metric_names) > 4 else max(1, len(metric_names))
     rows = int(np.ceil(len(metric_names) / columns))
-    figure = new_figure(3.3 * columns, 2.55 * rows + 0.8)
+    figure = new_figure(max(3.3 * columns, text_inches(title, 11) + 0.3), 2.55 * rows + 0.8)
     grid = figure.add_gridspec(
         rows,
         columns,

@@ -56,7 +56,14 @@ def sample_grid(
     columns = max(1, len(latent_dims))
     rows = 1 + len(models)
     spacer = 0.1  # room between the oracle row and the column titles, in panel heights
-    figure = new_figure(0.9 + columns * PANEL_INCHES, 0.75 + (rows + spacer) * PANEL_INCHES)
+    title = f"{target.name}: samples by model and latent dimension"
+    # a grid of one or two columns is narrower than its title and subtitle: widen it to them
+    width = max(
+        0.9 + columns * PANEL_INCHES,
+        text_inches(title, 11) + 0.3,
+        text_inches(subtitle, 7.5) + 0.3,
+    )
+    figure = new_figure(width, 0.75 + (rows + spacer) * PANEL_INCHES)
     grid = figure.add_gridspec(
         rows + 1,
         columns,
@@ -131,7 +138,7 @@ def sample_grid(
         for column, latent_dim in enumerate(latent_dims):
             panel(row, column, model, latent_dim)
 
-    figure.suptitle(f"{target.name}: samples by model and latent dimension", fontsize=11, y=0.995)
+    figure.suptitle(title, fontsize=11, y=0.995)
     if subtitle:
         figure.text(
             0.5,

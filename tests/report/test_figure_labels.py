@@ -125,6 +125,20 @@ def test_sample_grid_labels_neither_overlap_nor_leave_the_figure():
     assert_inside(figure)
 
 
+def test_a_one_column_sample_grid_keeps_its_title_inside():
+    # the DDPM samplers alone: fixed at latent 2, one column narrower than the title
+    target = get_target("eight_gaussians")
+    models = ["ddpm", "ddpm_ddim", "ddpm_dpm_solver_sde"]
+    part = board(models, ["eight_gaussians"])
+    part = part[part["latent_dim"].isin([0, 2])]
+    samples = {(ORACLE, 0): target.sample(200, 0)}
+    subtitle = "dots: the run with seed 0 of each entry; corner metrics: means over 3 seeds"
+    figure = plots.sample_grid(
+        target, part, samples, models=models, latent_dims=[2], subtitle=subtitle
+    )
+    assert_inside(figure)
+
+
 # ---------------------------------------------------------------------------- metric curves
 @pytest.mark.parametrize(
     "models", [["gan", "vae"], [*QUICK_MODELS, *LONG_MODELS]], ids=["few", "many"]
@@ -144,6 +158,17 @@ def test_metric_curve_labels_neither_overlap_nor_leave_the_figure(models):
     (legend,) = figure.legends
     below = [text for axes in figure.axes for text in [axes.xaxis.label, *axes.get_xticklabels()]]
     assert_apart(figure, [*legend.get_texts(), *below])
+    assert_inside(figure)
+
+
+def test_a_figure_of_one_metric_keeps_its_title_inside():
+    part = board(["gan", "vae"], ["spiral"])
+    figure = plots.metric_curves(
+        part,
+        models=["gan", "vae"],
+        metric_names=METRICS[:1],
+        title="spiral: metrics against the latent dimension (mean and 95 % interval over 3 seeds)",
+    )
     assert_inside(figure)
 
 
