@@ -173,12 +173,14 @@ def run_run(args: argparse.Namespace) -> int:
 def add_compare(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "compare",
-        help="compare two leaderboard CSVs",
-        description="Say what got significantly better or worse between two leaderboards "
-        "(Welch's t-test over seeds, Holm-adjusted p < 0.05).",
+        help="compare two results (folders, runs.csv or leaderboard.csv)",
+        description="Say what got significantly better or worse between two results: a "
+        "t-test over seeds on each entry's metrics (paired by seed when both sides are runs "
+        "tables with the same seeds), Benjamini-Hochberg q < 0.05, and a change beyond the "
+        "metric's practical threshold.",
     )
-    parser.add_argument("old", help="the reference leaderboard.csv")
-    parser.add_argument("new", help="the leaderboard.csv to judge")
+    parser.add_argument("old", help="the reference: a results folder, runs.csv or leaderboard.csv")
+    parser.add_argument("new", help="the results to judge, in the same forms")
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
@@ -187,17 +189,24 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--all", action="store_true", help="list every change, not only significant ones"
     )
+    parser.add_argument(
+        "--format",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="text for the terminal and CI logs (default), json for bots, markdown for "
+        "pull-request comments",
+    )
     parser.set_defaults(handler=run_compare)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from genbench.compare import compare, read_leaderboard
+    from genbench.compare import compare, read_results
     from genbench.tables import print_comparison
 
-    result = compare(read_leaderboard(args.old), read_leaderboard(args.new))
+    result = compare(read_results(args.old), read_results(args.new))
     for warning in result.warnings:
         sys.stderr.write(f"genbench: warning: {warning}\n")
-    print_comparison(result, show_all=args.all)
+    print_comparison(result, show_all=args.all, fmt=args.format)
     if args.fail_on_regression and not result.regressions.empty:
         sys.stderr.write(f"genbench: {len(result.regressions)} significant regression(s)\n")
         return EXIT_FAILURE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from rich import box
@@ -75,47 +77,168 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
         console.print(table)
 
 
-def print_comparison(result: Comparison, show_all: bool = False) -> None:
-    console = Console()
+def print_comparison(result: Comparison, show_all: bool = False, fmt: str = "text") -> None:
+    """The outcome of a comparison: regressions first, each with its old and new values, the
+    change, the test and its p- and q-values; then improvements (and with ``show_all`` every
+    other change). ``fmt``: "text" (the terminal), "json" (one object) or "markdown"."""
     changes = result.changes
+    order = {"worse": 0, "better": 1}
     shown = changes if show_all else changes[changes["significant"]]
-    if shown.empty:
+    shown = shown.assign(
+        _order=shown["significant"].map({True: 0, False: 2})
+        + shown["direction"].map(order).fillna(1)
+    ).sort_values(["_order", "q_value", "p_value"], na_position="last", kind="stable")
+    rows = [_comparison_row(row) for _, row in shown.iterrows()]
+    better, worse = len(result.improvements), len(result.regressions)
+    summary = (
+        f"{len(changes)} comparisons: {worse} significantly worse, {better} significantly "
+        f"better, {len(changes) - better - worse} unchanged or not significant"
+    )
+    only = [
+        (label, {k: _plain(v) for k, v in row.items()})
+        for label, entries in [("old", result.only_old), ("new", result.only_new)]
+        for _, row in entries.iterrows()
+    ]
+    if fmt == "json":
+        print(
+            json.dumps(
+                {
+                    "test": result.test,
+                    "regressions": [
+                        r for r in rows if r["significant"] and r["direction"] == "worse"
+                    ],
+                    "improvements": [
+                        r for r in rows if r["significant"] and r["direction"] == "better"
+                    ],
+                    **({"changes": rows} if show_all else {}),
+                    "comparisons": len(changes),
+                    "only_old": [row for label, row in only if label == "old"],
+                    "only_new": [row for label, row in only if label == "new"],
+                    "warnings": result.warnings,
+                },
+                indent=1,
+                allow_nan=False,
+                default=str,
+            )
+        )
+        return
+    columns = [
+        "target",
+        "model",
+        "z",
+        "steps",
+        "metric",
+        "old",
+        "new",
+        "change",
+        "",
+        "test",
+        "p",
+        "q",
+    ]
+    cells = [
+        [
+            r["target"],
+            r["model"],
+            str(r["latent_dim"]),
+            str(r.get("steps", "")),
+            r["metric"],
+            _number(r["old"]),
+            _number(r["new"]),
+            _change_text(r),
+            r["direction"],
+            r["test"] or "—",
+            _number(r["p_value"], ".2g"),
+            _number(r["q_value"], ".2g"),
+        ]
+        for r in rows
+    ]
+    title = "Changes" if show_all else "Significant changes, regressions first"
+    if fmt == "markdown":
+        print(f"**{summary}**\n")
+        print(f"Test: {result.test}.\n")
+        if cells:
+            print(f"{title}:\n")
+            print("| " + " | ".join(c or "direction" for c in columns) + " |")
+            print("|" + "---|" * len(columns))
+            for line in cells:
+                print("| " + " | ".join(line) + " |")
+            print()
+        for label, row in only:
+            where = f"{row['target']} {row['model']} z={row['latent_dim']}"
+            print(f"- only in the {label} results: {where}")
+        return
+    console = Console()
+    if not console.is_terminal:  # a CI log: no terminal to fit, keep every column whole
+        console = Console(width=160)
+    if not cells:
         console.print("No significant change.")
     else:
-        table = Table(
-            title="Changes"
-            if show_all
-            else "Significant changes (Welch t-test, Holm-adjusted p < 0.05)"
-        )
-        for column in ["target", "model", "latent", "metric", "old", "new", "change", "", "p"]:
-            table.add_column(column)
-        for _, row in shown.sort_values(["direction", "p_adjusted"]).iterrows():
-            colour = {"better": "green", "worse": "red"}.get(row["direction"], "")
-            table.add_row(
-                row["target"],
-                row["model"],
-                str(row["latent_dim"]),
-                row["metric"],
-                f"{row['old']:.4g}",
-                f"{row['new']:.4g}",
-                f"{row['change']:+.3g}",
-                f"[{colour}]{row['direction']}[/]" if colour else row["direction"],
-                f"{row['p_adjusted']:.3g}" if np.isfinite(row["p_adjusted"]) else "n/a",
+        table = Table(title=title, box=box.SIMPLE_HEAD)
+        for column in columns:
+            table.add_column(
+                column,
+                justify="left" if column in ("target", "model", "metric", "", "test") else "right",
             )
+        for line in cells:
+            colour = {"better": "green", "worse": "red"}.get(line[8], "")
+            line[8] = f"[{colour}]{line[8]}[/]" if colour else line[8]
+            line[9] = line[9].split()[0]  # "paired", "Student": the footer names the test
+            table.add_row(*line)
         console.print(table)
-    significant = changes[changes["significant"]]
-    better = int((significant["direction"] == "better").sum())
-    worse = int((significant["direction"] == "worse").sum())
-    print(
-        f"{len(changes)} comparisons: {better} significantly better, {worse} significantly "
-        f"worse, {len(changes) - better - worse} unchanged or not significant"
-    )
-    for label, entries in [
-        ("only in the old", result.only_old),
-        ("only in the new", result.only_new),
-    ]:
-        for _, row in entries.iterrows():
-            print(f"{label} leaderboard: {row['target']} {row['model']} z={row['latent_dim']}")
+    print(f"Test: {result.test}.")
+    print(summary)
+    for label, row in only:
+        print(f"only in the {label} results: {row['target']} {row['model']} z={row['latent_dim']}")
+
+
+def _plain(value: object) -> object:
+    """A JSON-ready value: numpy scalars as Python numbers, NaN as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _comparison_row(row: pd.Series) -> dict:
+    keep = [
+        "target",
+        "model",
+        "latent_dim",
+        "steps",
+        "metric",
+        "old",
+        "new",
+        "change",
+        "direction",
+        "effect",
+        "threshold",
+        "test",
+        "seeds",
+        "p_value",
+        "q_value",
+        "significant",
+    ]
+    return {k: _plain(row[k]) for k in keep if k in row.index}
+
+
+def _number(value: object, spec: str = ".4g") -> str:
+    return "n/a" if value is None else f"{value:{spec}}"
+
+
+def _change_text(row: dict) -> str:
+    """The change as a ratio for a log-scale metric (×1.8), else as a difference (+0.05)."""
+    old, new = row["old"], row["new"]
+    if old is None or new is None:
+        return "n/a"
+    if (
+        row["metric"] in metrics.available()
+        and metrics.get(row["metric"]).scale == "log"
+        and old > 0
+    ):
+        return f"×{new / old:.3g}"
+    return f"{new - old:+.3g}"
 
 
 def print_scores(

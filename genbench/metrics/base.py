@@ -58,6 +58,10 @@ class Metric:
     bounds: tuple[float, float] = (-math.inf, math.inf)
     headline: bool = False  # shown in the terminal leaderboard and in sample-panel corners
     ranks: bool = False  # the leaderboard's ``rank`` column; exactly one metric has it
+    # The smallest change a user cares about, below which ``compare`` never calls a change
+    # significant: relative for a log-scale metric (0.2: 20 % farther from the ideal), in the
+    # metric's units for a linear one. None: any significant change counts.
+    practical_change: float | None = None
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -70,6 +74,8 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
         if not low <= self.ideal <= high:
             raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
+        if self.practical_change is not None and not self.practical_change >= 0:
+            raise ValueError(f"metric {self.name!r}: practical_change must be 0 or more")
 
     def __call__(self, target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
         return float(self.function(target, samples, seed=seed))
@@ -96,6 +102,7 @@ def metric(
     bounds: tuple[float, float] = (-math.inf, math.inf),
     headline: bool = False,
     ranks: bool = False,
+    practical_change: float | None = None,
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -114,6 +121,7 @@ def metric(
                 bounds=bounds,
                 headline=headline,
                 ranks=ranks,
+                practical_change=practical_change,
             )
         )
 

@@ -18,6 +18,7 @@ MIN_SHARE = 0.2  # a region counts as covered at 20 % of the samples a perfect s
     short_label="modes",
     bounds=(0.0, 1.0),
     headline=True,
+    practical_change=0.05,
 )
 def mode_coverage(target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
     """Fraction of regions k with count_k >= MIN_SHARE · n · P_p(region k ∩ HDR).

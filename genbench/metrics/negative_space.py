@@ -16,6 +16,7 @@ from genbench.targets.base import HDR_MASS, Target
     short_label="neg.sp",
     bounds=(0.0, 1.0),
     headline=True,
+    practical_change=0.02,
 )
 def negative_space(target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
     """Fraction of ``samples`` (n, 2) with log p(x) below the target's 99 % HDR level.

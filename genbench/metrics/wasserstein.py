@@ -37,6 +37,7 @@ def _transport_cost(
     short_label="W₁",
     scale="log",
     bounds=(0.0, math.inf),
+    practical_change=0.2,
 )
 def w1(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TRANSPORT) -> float:
     """W₁(q, p) = min over couplings π of E_π‖x − y‖, between empirical measures.
@@ -56,6 +57,7 @@ def w1(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TR
     scale="log",
     bounds=(0.0, math.inf),
     headline=True,
+    practical_change=0.2,
 )
 def w2(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_TRANSPORT) -> float:
     """W₂(q, p) = (min over couplings π of E_π‖x − y‖²)^½, between empirical measures.
