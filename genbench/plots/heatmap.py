@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from genbench.models import is_reference
-from genbench.plots.style import METRIC_LABELS, new_figure, text_inches, wrap_name
+from genbench.plots.style import axis_label, new_figure, text_inches, wrap_name
 
 CELL_INCHES = 0.74  # the narrowest column: room for a cell's rank and value
 LABEL_GAP_INCHES = 0.12  # the least space between two columns' labels
@@ -93,7 +93,7 @@ def leaderboard_heatmap(
     for spine in axes.spines.values():
         spine.set_visible(False)
     caption = (
-        f"bold: rank within the target by {METRIC_LABELS.get(rank_metric, rank_metric)}, shared "
+        f"bold: rank within the target by {axis_label(rank_metric)}, shared "
         f"while 95 % intervals overlap; below it: the mean {rank_metric}"
     )
     width = int(figure.get_figwidth() * 15)  # characters that fit on one line, about

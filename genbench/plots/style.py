@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -27,23 +27,10 @@ ORACLE_COLOUR = "#000000"
 DPI = 110  # enough for a slide, small enough for files of a few hundred KB
 
 
-class _AxisLabels(Mapping[str, str]):
-    """Each registered metric's axis label (``Metric.axis_label``) by name, looked up in the
-    registry at each access, so that a metric registered after this import has its label."""
-
-    def __getitem__(self, name: str) -> str:
-        if name not in metrics:
-            raise KeyError(name)
-        return metrics.get(name).axis_label
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(metrics.available())
-
-    def __len__(self) -> int:
-        return len(metrics.available())
-
-
-METRIC_LABELS: Mapping[str, str] = _AxisLabels()  # for tables and captions outside this package
+def axis_label(name: str) -> str:
+    """The axis label of the metric registered as ``name`` (``Metric.axis_label``), or the name
+    itself for a column no registered metric has."""
+    return metrics.get(name).axis_label if name in metrics else name
 
 
 # ---------------------------------------------------------------------------- model styles

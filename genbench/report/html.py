@@ -140,7 +140,7 @@ def html_table(results: Results) -> str:
         ("model", "model", "text"),
         ("latent_dim", "latent", ""),
         ("rank", "rank", ""),
-        *[(f"{m}_mean", plots.METRIC_LABELS.get(m, m), "") for m in metric_columns],
+        *[(f"{m}_mean", plots.axis_label(m), "") for m in metric_columns],
         ("train_seconds", "train s", ""),
         ("samples_per_second", "samples/s", ""),
         ("seeds", "seeds", ""),

@@ -33,9 +33,7 @@ def render_markdown(
     lines += [f"- {line}" for line in summary(results)]
     lines += ["", "## Leaderboard", "", f"![leaderboard heatmap]({link(figures['leaderboard'])})"]
     metric_columns = table_columns(results)
-    header = ["target", "model", "latent", "rank"] + [
-        plots.METRIC_LABELS.get(m, m) for m in metric_columns
-    ]
+    header = ["target", "model", "latent", "rank"] + [plots.axis_label(m) for m in metric_columns]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in leaderboard_rows(results):
         oracle = is_reference(row["model"])

@@ -139,5 +139,5 @@ def test_the_metric_curves_have_a_panel_for_it_on_its_scale(new_metric, board):
         f"metric:{name}" for name in metrics.available()
     ]
     axes = next(a for a in figure.axes if a.get_label() == f"metric:{new_metric.name}")
-    assert axes.get_title() == new_metric.axis_label == plots.METRIC_LABELS[new_metric.name]
+    assert axes.get_title() == new_metric.axis_label == plots.axis_label(new_metric.name)
     assert axes.get_yscale() == new_metric.scale
