@@ -22,6 +22,7 @@ from genbench.models import is_reference
 from genbench.registry import UnknownNameError
 from genbench.results import (
     ResultsError,
+    ResultStore,
     leaderboard_metrics,
     read_leaderboard,
     read_runs,
@@ -166,10 +167,10 @@ def shown_samples(
 def samples_path(folder: Path, row: Any) -> Path:
     """The samples file of a runs.csv row: named by its run key, or (in folders written before
     step counts could be swept) by the key without the steps."""
-    key = run_key(row.target, row.model, row.latent_dim, row.steps, row.seed)
-    path = folder / "samples" / f"{key}.npy"
+    store = ResultStore(folder)
+    path = store.samples_path(run_key(row.target, row.model, row.latent_dim, row.steps, row.seed))
     if not path.exists():
-        path = folder / "samples" / f"{row.target}__{row.model}__z{row.latent_dim}__s{row.seed}.npy"
+        path = store.samples_path(f"{row.target}__{row.model}__z{row.latent_dim}__s{row.seed}")
     return path
 
 
