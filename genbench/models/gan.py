@@ -16,13 +16,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.models.nn import (
+    Standardizer,
+    WeightAverage,
     adam,
     check_fitted,
+    check_schedule,
     generator,
     glorot_,
     mlp,
     sample_in_chunks,
     seeded_init,
+    warmup_cosine,
 )
 from genbench.models.stack import (
     Monitor,
@@ -89,8 +93,15 @@ class GAN(StackableModel):
     discriminator_lr: float = 1e-3  # Adam learning rate of D
     adam_beta1: float = 0.5  # Adam β₁ of both (lower than 0.9: less momentum in the game)
     adam_beta2: float = 0.999  # Adam β₂ of both
+    # Beyond the article (its defaults leave the article's GAN exactly as it was):
+    standardize: bool = False  # learn the data standardised (mean 0, unit spread), not raw
+    r1: float = 0.0  # weight γ of D's R1 penalty (γ/2)·E‖∇D(x)‖² on target draws (Mescheder 2018)
+    warmup_steps: int = 0  # both learning rates ramp up over these steps, then decay (cosine)
+    final_lr: float = 1.0  # the rates at the last step, as a fraction of the first; 1: constant
+    ema_decay: float = 0.0  # > 0: sample with an exponential moving average of G's weights
 
     def __post_init__(self) -> None:
+        check_schedule(self)
         if self.prior not in PRIORS:
             raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
         if self.batch_size < 2 or self.batch_size % 2:
@@ -110,6 +121,7 @@ class GAN(StackableModel):
                 )
             ).to(self.device)
         self.prior_ = LatentPrior(self.latent_dim, uniform=self.prior == "uniform").to(self.device)
+        self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
 
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "generator_")
@@ -117,12 +129,15 @@ class GAN(StackableModel):
             "generator": self.generator_,
             "discriminator": self.discriminator_,
             "prior": self.prior_,
+            "standardizer": self.standardizer_,
         }
 
     def _prepare(self, target: Target, seed: int) -> None:
         self._build(seed)
         if self.prior == "auto":  # the article's rule: uniform noise for the Gaussian only
             self.prior_.uniform.fill_(target.name == "gaussian")
+        if self.standardize:
+            self.standardizer_ = Standardizer.of_target(target).to(self.device)
 
     def _train(
         self,
@@ -138,6 +153,12 @@ class GAN(StackableModel):
         betas = (self.adam_beta1, self.adam_beta2)
         optimizer_g = adam(G.parameters(), lr=self.generator_lr, betas=betas, fused=single)
         optimizer_d = adam(D.parameters(), lr=self.discriminator_lr, betas=betas, fused=single)
+        schedules = [
+            warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
+            for optimizer in (optimizer_g, optimizer_d)
+        ]
+        average = WeightAverage(G, self.ema_decay)
+        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
 
         def latents(count: int) -> torch.Tensor:  # (count, k) per model, from its own prior
@@ -147,25 +168,43 @@ class GAN(StackableModel):
         ones = torch.ones(self.batch_size, 1, device=self.device)
         labels = torch.cat([ones[:half], torch.zeros(half, 1, device=self.device)])  # real, fake
         batches = stacked_batches(targets, half, steps, seeds, self.device, single)
-        for step, real in enumerate(batches, start=1):  # real: ([M,] batch/2, 2)
+        for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch/2, 2)
+            real = standardize(batch)
             with torch.no_grad():
                 fake = G(latents(half))  # ([M,] batch/2, 2)
+            if self.r1:
+                real.requires_grad_(True)
             logits = D(torch.cat([real, fake], dim=-2))  # ([M,] batch, 1)
             losses_d = model_means(bce(logits, labels.expand_as(logits)), single)  # per model
-            descend(optimizer_d, losses_d.sum())
+            if self.r1:  # each model's D sees only its own points: one grad gives them all
+                (gradient,) = torch.autograd.grad(
+                    logits[..., :half, :].sum(), real, create_graph=True
+                )
+                penalty = model_means(gradient.pow(2).sum(-1), single)  # E‖∇D(x)‖² per model
+                descend(optimizer_d, (losses_d + self.r1 / 2 * penalty).sum())
+            else:
+                descend(optimizer_d, losses_d.sum())
 
             D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
             logits = D(G(latents(self.batch_size)))  # ([M,] batch, 1)
             loss_g = model_means(bce(logits, ones.expand_as(logits)), single).sum()
             descend(optimizer_g, loss_g)  # non-saturating: G maximises log D(G(z))
             D.requires_grad_(True)
+            for schedule in schedules:
+                schedule.step()
+            average.update()
 
             monitor.report(step, losses_d)
+        average.copy_to_network()  # the averaged generator is the trained model
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "generator_")
         rng = generator(derive_seed(seed, "sample"), self.device)
         return sample_in_chunks(
-            lambda count: self.generator_(self.prior_.sample(count, rng)), num_samples, self.device
+            lambda count: self.standardizer_.inverse(
+                self.generator_(self.prior_.sample(count, rng))
+            ),
+            num_samples,
+            self.device,
         )

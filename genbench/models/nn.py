@@ -7,6 +7,7 @@ copies (one per seed) can later be stacked and trained together with ``torch.fun
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import pairwise
 
@@ -50,6 +51,24 @@ def mlp(
         layers += [nn.Linear(fan_in, fan_out), activation()]
     layers.append(nn.Linear(widths[-1], out_features))
     return nn.Sequential(*layers)
+
+
+def fourier_features(x: torch.Tensor, count: int, scale: float) -> torch.Tensor:
+    """x itself, then sin and cos of each coordinate at ``count`` frequencies from ``scale`` down
+    to ``scale``/10,000 radians per unit (geometrically spaced), for ``x`` (..., d):
+    (..., d · (1 + 2 · count)).
+
+    A small MLP fed raw coordinates learns smooth functions first and blurs structure as narrow
+    as the spiral's arm for thousands of steps; fed these, it can resolve it early (Tancik et
+    al., 2020; the 2-D diffusion demos embed x and y this way).
+    """
+    if count == 0:
+        return x
+    frequencies = scale * torch.exp(
+        -math.log(10_000.0) * torch.arange(count, device=x.device) / count
+    )
+    angles = (x[..., None] * frequencies).flatten(-2)  # (..., d · count)
+    return torch.cat([x, torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
 def glorot_(module: nn.Module) -> nn.Module:
@@ -165,3 +184,114 @@ def as_batch(x: np.ndarray, device: str | torch.device) -> torch.Tensor:
     if array.ndim != 2 or array.shape[1] != 2:
         raise ValueError(f"expected points of shape (n, 2), got {array.shape}")
     return torch.as_tensor(array).to(device)
+
+
+# The target draws that fix a model's data standardisation: the same for every seed, so that
+# the scaling is a property of the target, not of a run.
+STANDARDIZE_DRAWS = 65_536
+
+
+class Standardizer(nn.Module):
+    """x ↦ (x − mean) / scale with the target's mean and one scale for both coordinates.
+
+    One scale (the root mean of the two variances) keeps the target's shape: a circle stays a
+    circle. Its buffers are saved with the model. Networks then see data of unit spread whatever
+    the target's units, so one learning rate and one input embedding fit every target.
+    """
+
+    def __init__(self, mean: torch.Tensor | None = None, scale: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(2) if mean is None else mean)
+        self.register_buffer("scale", torch.ones(()) if scale is None else scale)
+
+    @classmethod
+    def of_target(cls, target: Target) -> Standardizer:
+        """The mean and scale of ``STANDARDIZE_DRAWS`` fixed draws from ``target``."""
+        draws = torch.as_tensor(target.sample(STANDARDIZE_DRAWS, derive_seed(0, "standardize")))
+        mean = draws.mean(0)
+        scale = (draws - mean).pow(2).mean().sqrt()
+        return cls(mean.float(), scale.float())
+
+    @classmethod
+    def stacked(cls, standardizers: Sequence[Standardizer], single: bool) -> Standardizer:
+        """One standardizer applying each model's own to a stack's (M, B, 2) batches."""
+        if single:
+            return standardizers[0]
+        mean = torch.stack([each.mean for each in standardizers])[:, None]  # (M, 1, 2)
+        scale = torch.stack([each.scale for each in standardizers])[:, None, None]  # (M, 1, 1)
+        return cls(mean, scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.scale
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Standardised points back in the target's units."""
+        return y * self.scale + self.mean
+
+    def log_abs_det(self) -> torch.Tensor:
+        """log |det| of the map, −2 log(scale): () for one model, (M, 1) for a stack."""
+        value = -2 * torch.log(self.scale)
+        return value[..., 0] if value.ndim else value
+
+
+def warmup_cosine(
+    optimizer: torch.optim.Optimizer, steps: int, warmup: int, final: float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate ramped linearly over ``warmup`` steps, then down a half cosine to
+    ``final`` times its peak at the last of ``steps``; call ``step()`` after each update.
+
+    The decay follows the run's own length, so a 300-step and a 30,000-step run both end at
+    the low rate that lets the weights settle.
+    """
+    warmup = min(warmup, steps // 10)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, steps - warmup)
+        return final + (1 - final) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights, with the usual warm-up: after n
+    updates the decay is min(``decay``, (1 + n) / (10 + n)), so that a short run is not an
+    average dominated by its initial weights. ``decay=0`` keeps no average."""
+
+    def __init__(self, network: nn.Module, decay: float) -> None:
+        if not 0 <= decay < 1:
+            raise ValueError(f"an averaging decay must be in [0, 1), got {decay}")
+        self.decay = decay
+        self.network = network
+        self.updates = 0
+        with torch.no_grad():
+            self.average = [p.detach().clone() for p in network.parameters()] if decay else []
+
+    @torch.no_grad()
+    def update(self) -> None:
+        if not self.decay:
+            return
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        current = [p.detach() for p in self.network.parameters()]
+        torch._foreach_lerp_(self.average, current, 1 - decay)
+
+    @torch.no_grad()
+    def copy_to_network(self) -> None:
+        """Make the averaged weights the network's (the trained model samples with them)."""
+        if not self.decay:
+            return
+        for mine, averaged in zip(self.network.parameters(), self.average, strict=True):
+            mine.copy_(averaged)
+
+
+def check_schedule(model: object) -> None:
+    """ValueError naming the first of a model's schedule settings (``warmup_steps``,
+    ``final_lr``, ``ema_decay``) that is out of range, at construction rather than mid-fit."""
+    if getattr(model, "warmup_steps", 0) < 0:
+        raise ValueError(f"warmup_steps must be >= 0, got {model.warmup_steps}")  # type: ignore[attr-defined]
+    if not 0 < getattr(model, "final_lr", 1.0) <= 1:
+        raise ValueError(f"final_lr must be in (0, 1], got {model.final_lr}")  # type: ignore[attr-defined]
+    if not 0 <= getattr(model, "ema_decay", 0.0) < 1:
+        raise ValueError(f"ema_decay must be in [0, 1), got {model.ema_decay}")  # type: ignore[attr-defined]

@@ -10,6 +10,11 @@ map x → z ends at the base N(0, I₂), so by the change of variables
     log q(x) = log N(f(x); 0, I₂) + Σ_layers s(x_a),
 
 and sampling runs the layers backwards from z ~ N(0, I₂). The latent size is forced to 2.
+
+The flow works on the data standardised to mean 0 and unit spread (``standardize``; a fixed
+affine map whose log-determinant −2 log(scale) enters ``log_prob``), and each conditioner sees
+sin and cos of its input coordinate at ``input_frequencies`` frequencies besides the coordinate
+itself, so that a coupling can bend as sharply as the spiral's turns.
 """
 
 from __future__ import annotations
@@ -23,13 +28,18 @@ import torch
 from torch import nn
 
 from genbench.models.nn import (
+    Standardizer,
+    WeightAverage,
     adam,
     as_batch,
     check_fitted,
+    check_schedule,
+    fourier_features,
     generator,
     mlp,
     sample_in_chunks,
     seeded_init,
+    warmup_cosine,
     zero_last_,
 )
 from genbench.models.stack import Monitor, StackableModel, descend, model_means, stacked_batches
@@ -56,27 +66,45 @@ class RealNVP(StackableModel):
     width: int = 64  # units of each hidden layer of a coupling's scale/shift MLP
     depth: int = 2  # hidden layers of each scale/shift MLP
     max_log_scale: float = 2.0  # s = max_log_scale · tanh(·): a layer scales by e^±2 at most
-    batch_size: int = 256  # target draws per step
-    lr: float = 1e-3  # Adam learning rate
+    # each conditioner sees sin and cos of its input at this many frequencies (0: the input only)
+    input_frequencies: int = 0
+    input_scale: float = 10.0  # the highest of those frequencies, radians per unit
+    standardize: bool = True  # model the data standardised (mean 0, unit spread), not raw
+    batch_size: int = 512  # target draws per step
+    lr: float = 3e-3  # peak Adam learning rate
+    warmup_steps: int = 100  # the learning rate ramps up over these, then decays (cosine)
+    final_lr: float = 0.1  # the rate at the last step, as a fraction of ``lr``; 1: constant
+    ema_decay: float = 0.999  # > 0: keep an exponential moving average of the weights
+
+    def __post_init__(self) -> None:
+        check_schedule(self)
 
     def _build(self, seed: int = 0) -> None:
         with seeded_init(derive_seed(seed, "init")):
             # Zero last layers: every coupling starts as the identity, so training starts
             # from the base density and no early step can blow up the scales.
+            in_features = 1 + 2 * self.input_frequencies
             self.couplings_ = nn.ModuleList(
-                zero_last_(mlp(1, [self.width] * self.depth, 2, nn.SiLU))
+                zero_last_(mlp(in_features, [self.width] * self.depth, 2, nn.SiLU))
                 for _ in range(self.num_couplings)
             ).to(self.device)
+        self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
+
+    def _prepare(self, target: Target, seed: int) -> None:
+        self._build(seed)
+        if self.standardize:
+            self.standardizer_ = Standardizer.of_target(target).to(self.device)
 
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "couplings_")
-        return {"couplings": self.couplings_}
+        return {"couplings": self.couplings_, "standardizer": self.standardizer_}
 
     def _scale_shift(
         self, couplings: nn.Module, layer: int, x_a: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-scale s and shift t of coupling ``layer`` given the kept coordinate, (...,) each."""
-        raw_scale, shift = couplings[layer](x_a[..., None]).unbind(-1)
+        features = fourier_features(x_a[..., None], self.input_frequencies, self.input_scale)
+        raw_scale, shift = couplings[layer](features).unbind(-1)
         return self.max_log_scale * torch.tanh(raw_scale / self.max_log_scale), shift
 
     def to_latent(
@@ -102,8 +130,16 @@ class RealNVP(StackableModel):
             columns[b] = (columns[b] - shift) * torch.exp(-log_scale)
         return torch.stack(columns, -1)
 
-    def _log_prob(self, x: torch.Tensor, couplings: nn.Module | None = None) -> torch.Tensor:
-        z, log_det = self.to_latent(x, couplings)
+    def _log_prob(
+        self,
+        x: torch.Tensor,
+        couplings: nn.Module | None = None,
+        standardize: nn.Module | None = None,
+    ) -> torch.Tensor:
+        """log q(x) for ``x`` (..., 2) in the target's units, (...)."""
+        standardize = standardize or self.standardizer_
+        z, log_det = self.to_latent(standardize(x), couplings)
+        log_det = log_det + standardize.log_abs_det()
         return -0.5 * (z**2).sum(-1) - LOG_2PI + log_det  # log N(z; 0, I₂) + log |det|
 
     def _train(
@@ -118,19 +154,27 @@ class RealNVP(StackableModel):
     ) -> None:
         couplings = networks["couplings"]
         optimizer = adam(couplings.parameters(), lr=self.lr, fused=single)
+        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
+        average = WeightAverage(couplings, self.ema_decay)
+        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
         for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
             # negative log-likelihood, nats per point
-            losses = model_means(-self._log_prob(x, couplings), single)  # per model
+            losses = model_means(-self._log_prob(x, couplings, standardize), single)  # per model
             descend(optimizer, losses.sum())
+            schedule.step()
+            average.update()
             monitor.report(step, losses)
+        average.copy_to_network()  # the averaged weights are the trained model
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "couplings_")
         rng = generator(derive_seed(seed, "sample"), self.device)
         return sample_in_chunks(
-            lambda count: self.to_data(torch.randn(count, 2, generator=rng, device=self.device)),
+            lambda count: self.standardizer_.inverse(
+                self.to_data(torch.randn(count, 2, generator=rng, device=self.device))
+            ),
             num_samples,
             self.device,
         )

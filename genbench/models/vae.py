@@ -26,13 +26,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.models.nn import (
+    Standardizer,
+    WeightAverage,
     adam,
     as_batch,
     check_fitted,
+    check_schedule,
+    fourier_features,
     generator,
     mlp,
     sample_in_chunks,
     seeded_init,
+    warmup_cosine,
 )
 from genbench.models.stack import (
     Monitor,
@@ -73,35 +78,71 @@ class VAE(StackableModel):
     latent_dim: int = 2  # k, size of the latent space (swept like the GAN's)
     device: str = "cpu"  # torch device to train and sample on
     beta: float = 1.0  # weight of KL(q(z|x) ‖ N(0, I)); 1 gives the true ELBO
+    # the KL weight ramps linearly from 0 to ``beta`` over this fraction of the steps: the
+    # decoder learns to use z before the KL term pulls q(z|x) to the prior (on eight_gaussians
+    # it halved the samples off the modes); 0: ``beta`` from the first step
+    kl_warmup: float = 0.3
     width: int = 128  # units of each hidden layer, encoder and decoder alike
     depth: int = 3  # hidden layers of each network
     min_log_var: float = -9.0  # lower bound on the decoder's log σ² (σ ≥ 0.011): stability
+    # the decoder sees sin and cos of each latent coordinate at this many frequencies, and the
+    # encoder of each data coordinate (0: the coordinates only)
+    input_frequencies: int = 0
+    input_scale: float = 10.0  # the highest of those frequencies, radians per unit
+    standardize: bool = True  # model the data standardised (mean 0, unit spread), not raw
     batch_size: int = 256  # target draws per step
-    lr: float = 1e-3  # Adam learning rate
+    lr: float = 1e-3  # peak Adam learning rate
+    # the learning rate ramps up over these steps, then decays (cosine); 0: no ramp, which keeps
+    # the VAE out of posterior collapse (with a ramp, the KL term wins the first steps and the
+    # decoder learns to ignore z: the model is a single Gaussian)
+    warmup_steps: int = 0
+    final_lr: float = 0.1  # the rate at the last step, as a fraction of ``lr``; 1: constant
+    ema_decay: float = 0.999  # > 0: keep an exponential moving average of the weights
     log_prob_samples: int = 64  # K of the importance-weighted bound that log_prob returns
+
+    def __post_init__(self) -> None:
+        check_schedule(self)
+        if not 0 <= self.kl_warmup <= 1:
+            raise ValueError(
+                f"kl_warmup is a fraction of the steps in [0, 1], got {self.kl_warmup}"
+            )
 
     def _build(self, seed: int = 0) -> None:
         hidden = [self.width] * self.depth
+        widen = 1 + 2 * self.input_frequencies  # features per input coordinate
         with seeded_init(derive_seed(seed, "init")):
-            self.encoder_ = mlp(2, hidden, 2 * self.latent_dim, nn.SiLU).to(self.device)
-            self.decoder_ = mlp(self.latent_dim, hidden, 4, nn.SiLU).to(self.device)
+            self.encoder_ = mlp(2 * widen, hidden, 2 * self.latent_dim, nn.SiLU).to(self.device)
+            self.decoder_ = mlp(self.latent_dim * widen, hidden, 4, nn.SiLU).to(self.device)
+        self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
+
+    def _prepare(self, target: Target, seed: int) -> None:
+        self._build(seed)
+        if self.standardize:
+            self.standardizer_ = Standardizer.of_target(target).to(self.device)
 
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "encoder_")
-        return {"encoder": self.encoder_, "decoder": self.decoder_}
+        return {
+            "encoder": self.encoder_,
+            "decoder": self.decoder_,
+            "standardizer": self.standardizer_,
+        }
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        return fourier_features(x, self.input_frequencies, self.input_scale)
 
     def _encode(
         self, x: torch.Tensor, encoder: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z | x), each (..., k)."""
-        mean, log_var = (encoder or self.encoder_)(x).chunk(2, dim=-1)
+        """Mean and log-variance of q(z | x) for standardised ``x``, each (..., k)."""
+        mean, log_var = (encoder or self.encoder_)(self._features(x)).chunk(2, dim=-1)
         return mean, log_var
 
     def _decode(
         self, z: torch.Tensor, decoder: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of p(x | z), each (..., 2)."""
-        mean, raw = (decoder or self.decoder_)(z).chunk(2, dim=-1)
+        """Mean and log-variance of p(x | z), standardised, each (..., 2)."""
+        mean, raw = (decoder or self.decoder_)(self._features(z)).chunk(2, dim=-1)
         return mean, self.min_log_var + F.softplus(raw - self.min_log_var)  # smooth max
 
     def _train(
@@ -115,18 +156,28 @@ class VAE(StackableModel):
         single: bool,
     ) -> None:
         encoder, decoder = networks["encoder"], networks["decoder"]
-        optimizer = adam([*encoder.parameters(), *decoder.parameters()], lr=self.lr, fused=single)
+        both = nn.ModuleList([encoder, decoder])
+        optimizer = adam(both.parameters(), lr=self.lr, fused=single)
+        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
+        average = WeightAverage(both, self.ema_decay)
+        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
+        warmup = self.kl_warmup * steps
         batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
-        for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
+        for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
+            x = standardize(batch)
             z_mean, z_log_var = self._encode(x, encoder)  # ([M,] batch, k) each
             eps = noise.randn(self.batch_size, self.latent_dim)
             z = z_mean + torch.exp(0.5 * z_log_var) * eps
             reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
             kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
-            losses = model_means(self.beta * kl - reconstruction, single)  # per model
+            weight = self.beta * min(1.0, step / warmup) if warmup else self.beta
+            losses = model_means(weight * kl - reconstruction, single)  # per model
             descend(optimizer, losses.sum())
+            schedule.step()
+            average.update()
             monitor.report(step, losses)
+        average.copy_to_network()  # the averaged weights are the trained model
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
@@ -137,7 +188,7 @@ class VAE(StackableModel):
             z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
             mean, log_var = self._decode(z)  # (count, 2) each
             eps = torch.randn(mean.shape, generator=rng, device=self.device)
-            return mean + torch.exp(0.5 * log_var) * eps
+            return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
 
         return sample_in_chunks(draw, num_samples, self.device)
 
@@ -148,7 +199,7 @@ class VAE(StackableModel):
         ``x`` is (n, 2); K = ``log_prob_samples``.
         """
         check_fitted(self, "encoder_")
-        points = as_batch(x, self.device)  # (n, 2)
+        points = self.standardizer_(as_batch(x, self.device))  # (n, 2), standardised
         rng = generator(derive_seed(0, "log_prob"), self.device)
         num_draws = self.log_prob_samples
         chunk = max(1, 2**20 // (num_draws * max(self.latent_dim, self.width)))
@@ -163,7 +214,8 @@ class VAE(StackableModel):
                 + gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))  # log p(z)
                 - gaussian_log_prob(z, z_mean, z_log_var)  # log q(z | x)
             )  # (K, m)
-            bounds.append(torch.logsumexp(log_weights, dim=0) - math.log(num_draws))
+            bound = torch.logsumexp(log_weights, dim=0) - math.log(num_draws)
+            bounds.append(bound + self.standardizer_.log_abs_det())  # in the target's units
         if not bounds:
             return np.zeros(0, dtype=np.float64)
         return torch.cat(bounds).double().cpu().numpy()

@@ -166,7 +166,7 @@ def test_one_step_is_the_x0_prediction(sampler):
 def test_a_sampler_added_to_the_mapping_is_selected_by_name(monkeypatch):
     # Adding a sampler is adding a function to SAMPLERS: the adapter's ``sampler``
     # hyperparameter then selects it, and it receives x_T ~ N(0, I₂), the model's schedule
-    # and ``sampling_steps``.
+    # and ``sampling_steps``; what it returns is in standardised units.
     calls = []
 
     def sample_prior(denoiser, x, schedule, generator, *, steps):
@@ -178,8 +178,10 @@ def test_a_sampler_added_to_the_mapping_is_selected_by_name(monkeypatch):
     model = tiny_fit("ddpm", sampler="prior", sampling_steps=7)
     x = model.sample(4_000, seed=0)
     assert calls == [(model.schedule, 7, 4_000)]
-    np.testing.assert_allclose(x.mean(0), [7, 7], atol=0.1)  # Monte Carlo error 0.016
-    np.testing.assert_allclose(x.std(0), [1, 1], atol=0.1)
+    scale, mean = model.standardizer_.scale.item(), model.standardizer_.mean.numpy()
+    standardized = (x - mean) / scale
+    np.testing.assert_allclose(standardized.mean(0), [7, 7], atol=0.1)  # Monte Carlo error 0.016
+    np.testing.assert_allclose(standardized.std(0), [1, 1], atol=0.1)
 
 
 def test_an_unknown_sampler_is_rejected_naming_the_known_ones():
@@ -202,9 +204,11 @@ def test_rejects_bad_settings():
 
 
 def test_ema_weights_are_the_moving_average_of_the_trained_ones():
-    """With decay d the sampled weights after two steps are d·w₁ + (1 − d)·w₂, where w₁ and w₂
-    are the trained weights after steps 1 and 2 (the average starts at w₁)."""
+    """The sampled weights average the initial weights w₀ and the trained ones after each step,
+    with the decay warmed up: after step n it is min(d, (1 + n) / (10 + n))."""
     model = tiny_model("ddpm", ema_decay=0.9)
+    initial = tiny_model("ddpm", ema_decay=0.9)
+    initial._build(seed=0)
     trained: list[list[torch.Tensor]] = []
 
     def snapshot(step, loss):  # during fit the network holds the trained (not averaged) weights
@@ -212,6 +216,10 @@ def test_ema_weights_are_the_moving_average_of_the_trained_ones():
 
     model.fit(get_target("eight_gaussians"), 2, seed=0, progress=snapshot)
     assert len(trained) == 2
-    for w1, w2, averaged in zip(*trained, model.network_.parameters(), strict=True):
-        torch.testing.assert_close(averaged, 0.9 * w1 + 0.1 * w2)
+    first, second = min(0.9, 2 / 11), min(0.9, 3 / 12)
+    for w0, w1, w2, averaged in zip(
+        initial.network_.parameters(), *trained, model.network_.parameters(), strict=True
+    ):
+        expected = second * (first * w0 + (1 - first) * w1) + (1 - second) * w2
+        torch.testing.assert_close(averaged, expected)
         assert not torch.equal(averaged, w2)

@@ -26,6 +26,7 @@ def test_bound_tightens_with_importance_samples(trained):
     x = get_target("eight_gaussians").sample(2000, seed=1)
     elbo = VAE(**{**trained.params(), "log_prob_samples": 1})
     elbo.encoder_, elbo.decoder_ = trained.encoder_, trained.decoder_
+    elbo.standardizer_ = trained.standardizer_
     assert trained.log_prob(x).mean() > elbo.log_prob(x).mean()
 
 

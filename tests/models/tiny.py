@@ -13,7 +13,14 @@ TINY: dict[str, dict[str, Any]] = {
     "gan": dict(generator_width=16, discriminator_width=16, batch_size=64),
     "vae": dict(width=16, depth=1, batch_size=64, log_prob_samples=8),
     "realnvp": dict(num_couplings=4, width=16, depth=1, batch_size=64),
-    "ddpm": dict(width=16, depth=1, time_embedding_dim=8, batch_size=64, num_timesteps=50),
+    "ddpm": dict(
+        width=16,
+        depth=1,
+        time_embedding_dim=8,
+        input_frequencies=4,
+        batch_size=64,
+        num_timesteps=50,
+    ),
 }
 TINY_STEPS = 20
 
