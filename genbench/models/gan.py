@@ -3,6 +3,12 @@
 The generator G pushes a latent prior forward through an MLP; the discriminator D learns to
 tell target draws from G's, and G learns to fool it (the non-saturating loss). The defaults are
 the article's protocol exactly; a preset may shrink widths and steps but keeps the shape.
+
+Options beyond the article (off by default) train the same networks the way later GANs are:
+``standardize`` (the data at mean 0 and unit spread), ``r1`` (Mescheder et al.'s gradient
+penalty on D at target draws, which stops D's gradients from sweeping G off whole modes),
+``warmup_steps``/``final_lr`` (a cosine decay of both learning rates) and ``ema_decay`` (samples
+from an exponential moving average of G's weights). The presets' ``gan_stable`` entry uses them.
 """
 
 from __future__ import annotations
