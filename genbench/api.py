@@ -23,6 +23,7 @@ import pandas as pd
 
 from genbench.animation import write_animation
 from genbench.config import ConfigError, load_preset, preset_to_dict
+from genbench.dask_executor import dashboard_link, execute_on_dask, is_dask
 from genbench.environment import provenance, resolve_device
 from genbench.executors import (
     InProcessExecutor,
@@ -86,7 +87,9 @@ def run(
     arguments narrow or override it as the command line's flags do (several ``steps`` train
     every entry for each count: a convergence study). Runs execute on
     ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
-    single-threaded processes, one per core, or this process alone with ``workers=1``).
+    single-threaded processes, one per core, or this process alone with ``workers=1``). A Dask
+    ``distributed.Client`` (or its ``get_executor()``) runs each group as one task on its
+    cluster (see ``genbench.dask_executor``); ``workers`` does not apply to it.
     ``resume`` keeps the runs already in ``out`` and does the missing ones; otherwise earlier
     results there are moved aside. ``report`` draws the figures, records the default
     training animations and writes ``report.html``.
@@ -124,13 +127,17 @@ def run(
         f"{device}, results in {store.folder}",
     )
     workers = workers or default_workers(device)
+    on_dask = is_dask(executor)
     local = None  # the executor this call makes, and stops, when none is given
     if executor is None:
         training = sum(group.steps > 0 for group in groups)  # the oracle's runs are instant
         local = InProcessExecutor() if workers <= 1 or training <= 1 else process_pool(workers)
+    elif on_dask and (link := dashboard_link(executor)):
+        _say(quiet, f"Dask dashboard: {link}")
+    run_groups = execute_on_dask if on_dask else execute
     try:
         with GridProgress(groups, enabled=not quiet) as progress:
-            for index, records in execute(groups, device, executor or local, progress.on_event):
+            for index, records in run_groups(groups, device, executor or local, progress.on_event):
                 for record in records:
                     stamp(record, environment, plan.preset.name)
                     store.save(record)

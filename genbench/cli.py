@@ -7,10 +7,11 @@ code 1 (set ``GENBENCH_DEBUG=1`` for the traceback). Nothing here computes anyth
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from genbench.config import ConfigError
@@ -126,6 +127,23 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         type=positive_int,
         help="runs in parallel (default: one per CPU core; 1 on CUDA)",
     )
+    parser.add_argument(
+        "--executor",
+        choices=["pool", "dask"],
+        help="where groups run: pool, this machine's process pool (default), or dask, a Dask "
+        "cluster of --workers processes on this machine (see docs/cluster.md)",
+    )
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the running Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)",
+    )
+    cluster.add_argument(
+        "--scheduler-file",
+        metavar="FILE",
+        help="run on the running Dask cluster described by FILE (dask scheduler --scheduler-file)",
+    )
     parser.add_argument("--out", help="results folder (default: results/<preset>)")
     parser.add_argument(
         "--resume",
@@ -151,22 +169,49 @@ def positive_int(text: str) -> int:
 def run_run(args: argparse.Namespace) -> int:
     from genbench.api import run
 
-    run(
-        preset=args.preset,
-        models=args.models,
-        targets=args.targets,
-        latent_dims=args.latent_dims,
-        seeds=args.seeds,
-        steps=args.steps,
-        num_samples=args.num_samples,
-        device=args.device,
-        workers=args.workers,
-        out=args.out,
-        resume=args.resume,
-        report=not args.no_report,
-        quiet=args.quiet,
-    )
+    with executor_of(args) as executor:
+        run(
+            preset=args.preset,
+            models=args.models,
+            targets=args.targets,
+            latent_dims=args.latent_dims,
+            seeds=args.seeds,
+            steps=args.steps,
+            num_samples=args.num_samples,
+            device=args.device,
+            workers=args.workers,
+            executor=executor,
+            out=args.out,
+            resume=args.resume,
+            report=not args.no_report,
+            quiet=args.quiet,
+        )
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def executor_of(args: argparse.Namespace) -> Iterator[object | None]:
+    """The Dask client that ``--executor dask``, ``--scheduler`` or ``--scheduler-file`` asks
+    for, closed (a cluster it started stopped) at the end; None for the built-in pool."""
+    on_cluster = args.scheduler is not None or args.scheduler_file is not None
+    if args.executor == "pool" and on_cluster:
+        raise ConfigError("--scheduler and --scheduler-file run on Dask, not --executor pool")
+    if on_cluster and args.workers is not None:
+        raise ConfigError("--workers sizes a local cluster; a running one has its own workers")
+    if args.executor != "dask" and not on_cluster:
+        yield None
+        return
+    from genbench.dask_executor import dask_client
+    from genbench.environment import resolve_device
+
+    with dask_client(
+        workers=args.workers,
+        device=resolve_device(args.device),
+        scheduler=args.scheduler,
+        scheduler_file=args.scheduler_file,
+        quiet=args.quiet,
+    ) as client:
+        yield client
 
 
 # ---------------------------------------------------------------------------- compare
