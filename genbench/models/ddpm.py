@@ -124,11 +124,6 @@ class DDPM(StackableModel):
         self.time_embeddings = sinusoidal_embedding(steps, self.time_embedding_dim)  # (T, e)
         self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
 
-    def _prepare(self, target: Target, seed: int) -> None:
-        self._build(seed)
-        if self.standardize:
-            self.standardizer_ = Standardizer.of_target(target).to(self.device)
-
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "network_")
         return {"network": self.network_, "standardizer": self.standardizer_}

@@ -139,11 +139,9 @@ class GAN(StackableModel):
         }
 
     def _prepare(self, target: Target, seed: int) -> None:
-        self._build(seed)
+        super()._prepare(target, seed)
         if self.prior == "auto":  # the article's rule: uniform noise for the Gaussian only
             self.prior_.uniform.fill_(target.name == "gaussian")
-        if self.standardize:
-            self.standardizer_ = Standardizer.of_target(target).to(self.device)
 
     def _train(
         self,

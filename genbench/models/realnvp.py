@@ -90,11 +90,6 @@ class RealNVP(StackableModel):
             ).to(self.device)
         self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
 
-    def _prepare(self, target: Target, seed: int) -> None:
-        self._build(seed)
-        if self.standardize:
-            self.standardizer_ = Standardizer.of_target(target).to(self.device)
-
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "couplings_")
         return {"couplings": self.couplings_, "standardizer": self.standardizer_}

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
-from genbench.models.nn import generator, progress_due, target_batches
+from genbench.models.nn import Standardizer, generator, progress_due, target_batches
 from genbench.targets.base import Target
 
 
@@ -200,7 +200,11 @@ class StackableModel(GenerativeModel):
     stacked_modules: ClassVar[tuple[str, ...]]
 
     def _prepare(self, target: Target, seed: int) -> None:
+        """Build the untrained networks; a family with ``standardize`` on also fits its
+        ``standardizer_`` (built as the identity) to the target."""
         self._build(seed)  # type: ignore[call-arg]
+        if getattr(self, "standardize", False):
+            self.standardizer_ = Standardizer.of_target(target).to(self.device)  # type: ignore[attr-defined]
 
     def _train(
         self,

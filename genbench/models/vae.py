@@ -115,11 +115,6 @@ class VAE(StackableModel):
             self.decoder_ = mlp(self.latent_dim * widen, hidden, 4, nn.SiLU).to(self.device)
         self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
 
-    def _prepare(self, target: Target, seed: int) -> None:
-        self._build(seed)
-        if self.standardize:
-            self.standardizer_ = Standardizer.of_target(target).to(self.device)
-
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "encoder_")
         return {
