@@ -65,7 +65,7 @@ def header_of(board: pd.DataFrame) -> list[str]:
 
 
 def test_a_steps_column_only_for_an_entry_trained_for_several_counts():
-    # entries with their own step counts (quick: GAN 400, DDPM 3,000): no column
+    # entries with their own step counts (quick: GAN 400, DDPM 3,500): no column
     board = pd.DataFrame(
         [
             row("oracle", 1, (0.02, 0.01, 0.03)) | {"steps": 0},
