@@ -44,6 +44,8 @@ CAPACITY_CHECK_SECONDS = 1.0
 # How long, in seconds, the client waits for a finished task before it passes on progress.
 POLL_SECONDS = 0.2
 INSTALL_HINT = 'the dask executor needs Dask: pip install "genbench[dask]"'
+# For workers that run genbench's tasks: no statistical profiler (see dask_client)
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
 
 
 class ClusterError(ConfigError):
@@ -92,7 +94,13 @@ def dask_client(
         with contextlib.closing(client):
             yield client
         return
-    with ignoring_interrupts():  # Ctrl-C is the client's: it cancels, then stops the cluster
+    import dask
+
+    # Ctrl-C is the client's: it cancels, then stops the cluster. Dask's workers sample their
+    # tasks' stacks every 10 ms for the dashboard's profile; each sample takes the GIL from a
+    # training loop of small torch calls, which then ran at half speed (the quick grid took
+    # twice as long as on the process pool), so the workers started here do without it.
+    with ignoring_interrupts(), dask.config.set(NO_PROFILER):
         cluster = distributed.LocalCluster(
             n_workers=workers or default_workers(device),
             threads_per_worker=1,
