@@ -51,17 +51,23 @@ class RunResults:
     leaderboard: pd.DataFrame  # leaderboard.csv
 
 
-def score(target: str, samples: np.ndarray, *, seed: int = 0) -> dict[str, float]:
-    """Every registered metric of ``samples`` (n, 2) against the target named ``target``."""
-    return score_samples(get_target(target), samples, seed=seed)
+def score(
+    target: str, samples: np.ndarray, *, seed: int = 0, metrics: Sequence[str] = ()
+) -> dict[str, float]:
+    """The default metrics of ``samples`` (n, 2) against the target named ``target``, and the
+    opt-in ``metrics`` named."""
+    return score_samples(get_target(target), samples, seed=seed, extra=metrics)
 
 
-def floor(target: str, num_samples: int, *, seed: int = 0) -> dict[str, float]:
+def floor(
+    target: str, num_samples: int, *, seed: int = 0, metrics: Sequence[str] = ()
+) -> dict[str, float]:
     """The oracle's scores: the target's own sampler drawn and scored exactly as a run of seed
     ``seed`` with ``num_samples`` samples is (the oracle row of such a run). No model beats it
     in expectation; what it shows above the ideal values is the estimators' bias at this n."""
     oracle = Oracle().fit(get_target(target), 0, seed)
-    return score(target, oracle.sample(num_samples, sample_seed(seed)), seed=seed)
+    samples = oracle.sample(num_samples, sample_seed(seed))
+    return score(target, samples, seed=seed, metrics=metrics)
 
 
 def run(
@@ -73,6 +79,7 @@ def run(
     seeds: int | None = None,
     steps: int | Sequence[int] | None = None,
     num_samples: int | None = None,
+    metrics: Sequence[str] | None = None,
     device: str = "auto",
     workers: int | None = None,
     executor: Executor | None = None,
@@ -103,6 +110,7 @@ def run(
         seeds=seeds,
         steps=[steps] if isinstance(steps, int) else steps,
         num_samples=num_samples,
+        metrics=metrics,
     )
     device = resolve_device(device)
     store = ResultStore(out if out is not None else Path("results") / plan.preset.name)

@@ -63,13 +63,20 @@ def add_score(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of the metrics' reference draws"
     )
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        metavar="METRIC",
+        default=[],
+        help="opt-in metrics to score as well as the default ones (see 'genbench list')",
+    )
     parser.set_defaults(handler=run_score)
 
 
 def run_score(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     samples = load_samples(args.samples)
-    values = score(target, samples, seed=args.seed)
+    values = score(target, samples, seed=args.seed, extra=args.metrics)
     if args.json:
         # "dataset" repeats "target" for scripts written against earlier versions
         result = {"target": target.name, "dataset": target.name, "n": len(samples)}
@@ -78,7 +85,7 @@ def run_score(args: argparse.Namespace) -> int:
     from genbench.api import floor
     from genbench.tables import print_scores
 
-    floor_scores = floor(target.name, len(samples), seed=args.seed)
+    floor_scores = floor(target.name, len(samples), seed=args.seed, metrics=args.metrics)
     title = f"{args.samples} against {target.name} (n = {len(samples):,})"
     print_scores(title, values, floor_scores)
     return EXIT_OK
@@ -121,6 +128,12 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "trained for each count)",
     )
     parser.add_argument("--num-samples", type=positive_int, help="samples drawn and scored per run")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        metavar="METRIC",
+        help="opt-in metrics to score besides the default ones and the preset's (see 'list')",
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument(
         "--workers",
@@ -178,6 +191,7 @@ def run_run(args: argparse.Namespace) -> int:
             seeds=args.seeds,
             steps=args.steps,
             num_samples=args.num_samples,
+            metrics=args.metrics,
             device=args.device,
             workers=args.workers,
             executor=executor,
@@ -293,7 +307,8 @@ def run_list(args: argparse.Namespace) -> int:
     print("metrics:")
     for name in metrics.available():
         metric = metrics.get(name)
-        print(f"  {name:<16} ideal {metric.ideal:g}: {metric.description}")
+        opt_in = "" if metric.default else " (opt-in: a preset's metrics, score --metrics)"
+        print(f"  {name:<16} ideal {metric.ideal:g}: {metric.description}{opt_in}")
     return EXIT_OK
 
 

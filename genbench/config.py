@@ -45,6 +45,7 @@ class Preset:
     models: Mapping[str, ModelPlan]  # leaderboard entry name → plan
     seeds: int  # seeds 0 … seeds − 1 for every cell of the grid
     num_samples: int  # samples drawn from every trained model and scored
+    metrics: tuple[str, ...] = ()  # opt-in metrics scored besides the default ones
 
 
 def available_presets() -> list[str]:
@@ -84,11 +85,19 @@ def load_preset(name_or_path: str) -> Preset:
             models=models,
             seeds=int(data["seeds"]),
             num_samples=int(data["num_samples"]),
+            metrics=as_names(data.get("metrics", []), "metrics"),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise ConfigError(
             f"preset {name_or_path}: invalid ({type(error).__name__}: {error})"
         ) from None
+
+
+def as_names(value: Any, key: str) -> tuple[str, ...]:
+    """A preset's list of names (``metrics = ["c2st", "mmd"]``), without repeats."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{key} must be a list of names, got {value!r}")
+    return tuple(dict.fromkeys(value))
 
 
 def as_steps(value: Any) -> tuple[int, ...]:

@@ -63,8 +63,9 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     ``_ci_low``, ``_ci_high`` and ``_rank``; ``rank`` is the rank by the metric declared with
     ``ranks=True``.
 
-    ``runs`` has a column per registered metric (runs.csv), and each gets its columns here."""
-    names = metrics.available()
+    ``runs`` has a column per metric it was scored with (runs.csv), and each gets its columns
+    here."""
+    names = [name for name in metrics.available() if name in runs.columns]
     rank_name = ranking_metric().name
     rows = []
     for (target, model, latent_dim, steps), group in runs.groupby(ENTRY, sort=False):

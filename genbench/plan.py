@@ -25,7 +25,7 @@ from genbench.metrics import MIN_SAMPLES
 from genbench.metrics.score import MAX_SAMPLES
 from genbench.models import reference_models
 from genbench.models.base import GenerativeModel
-from genbench.registry import models, targets
+from genbench.registry import metrics, models, targets
 from genbench.results import run_key
 
 MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
@@ -48,14 +48,20 @@ class RunSpec:
     steps: int
     num_samples: int
     params: Mapping[str, Any] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()  # opt-in metrics to score besides the default ones
 
     @property
     def key(self) -> str:
         return run_key(self.target, self.model, self.latent_dim, self.steps, self.seed)
 
     def config(self) -> dict[str, Any]:
-        """Everything that determines this run's result (the device aside), as JSON data."""
-        return json.loads(json.dumps(dataclasses.asdict(self) | {"params": dict(self.params)}))
+        """Everything that determines this run's result (the device aside), as JSON data;
+        ``metrics`` only when it names some, so that runs scored with the default metrics have
+        the configuration they always had."""
+        config = dataclasses.asdict(self) | {"params": dict(self.params)}
+        if not self.metrics:
+            del config["metrics"]
+        return json.loads(json.dumps(config))
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,10 @@ def narrow(
     seeds: int | None = None,
     steps: Sequence[int] | None = None,
     num_samples: int | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> Preset:
-    """The preset with the command line's selections and overrides applied."""
+    """The preset with the command line's selections and overrides applied (``metrics``:
+    opt-in metrics added to the preset's own)."""
     for asked, known, what in [
         (models, preset.models, "model"),
         (targets, preset.targets, "target"),
@@ -120,6 +128,7 @@ def narrow(
         models=plans,
         seeds=seeds if seeds is not None else preset.seeds,
         num_samples=num_samples if num_samples is not None else preset.num_samples,
+        metrics=tuple(dict.fromkeys([*preset.metrics, *(metrics or ())])),
     )
 
 
@@ -127,6 +136,8 @@ def validate(preset: Preset) -> None:
     """Refuse, before any work, a grid that cannot run (ConfigError, one line)."""
     for name in preset.targets:
         targets.get(name)  # UnknownNameError names the known targets
+    for name in preset.metrics:
+        metrics.get(name)  # UnknownNameError names the registered metrics
     for entry, model_plan in preset.models.items():
         if entry in reference_models():  # every grid runs it already, under that name
             raise ConfigError(f"model {entry!r}: that name is the reference model's, run anyway")
@@ -157,7 +168,11 @@ def expand(preset: Preset) -> list[RunSpec]:
         for name in reference_models():
             fixed = models.get(name).fixed_latent_dim or 0
             for seed in range(preset.seeds):
-                runs.append(RunSpec(target, name, name, fixed, seed, 0, preset.num_samples))
+                runs.append(
+                    RunSpec(
+                        target, name, name, fixed, seed, 0, preset.num_samples, {}, preset.metrics
+                    )
+                )
         for entry, plan in preset.models.items():
             fixed = models.get(plan.family).fixed_latent_dim
             for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
@@ -173,6 +188,7 @@ def expand(preset: Preset) -> list[RunSpec]:
                                 steps,
                                 preset.num_samples,
                                 dict(plan.params),
+                                preset.metrics,
                             )
                         )
     return runs

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from genbench.files import TEMPORARY_SUFFIX, atomic_write, atomic_write_text
+from genbench.metrics.base import default_metrics, selected_metrics
 from genbench.registry import metrics
 
 
@@ -109,7 +110,7 @@ class RunRecord:
         """The record as one flat row (its record file's content): metrics as columns."""
         row = {name: getattr(self, name) for name in _STORED_FIELDS}
         row["status"] = self.status.value
-        return row | dict.fromkeys(metrics.available(), math.nan) | self.metrics
+        return row | dict.fromkeys(default_metrics(), math.nan) | self.metrics
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
@@ -144,12 +145,14 @@ PROVENANCE_COLUMNS = [
 ]
 
 
-def run_columns() -> list[str]:
+def run_columns(present: Iterable[str] = ()) -> list[str]:
+    """The columns of runs.csv: the default metrics' and those of the opt-in metrics in
+    ``present`` (the columns of some record), in registration order."""
     return [
         *RUN_ID,
         "status",
         "error",
-        *metrics.available(),
+        *selected_metrics([name for name in metrics.available() if name in set(present)]),
         *TIMING_COLUMNS,
         *PROVENANCE_COLUMNS,
     ]
@@ -233,8 +236,8 @@ def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
         row = record.to_row()
         row["config"] = json.dumps(row.get("config", {}), sort_keys=True)
         rows.append(row)
-    columns = run_columns()
     frame = pd.DataFrame(rows)
+    columns = run_columns(frame.columns)
     frame = frame.reindex(columns=columns + [c for c in frame.columns if c not in columns])
     return frame.sort_values(RUN_ID, kind="stable").reset_index(drop=True)
 

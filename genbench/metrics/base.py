@@ -21,7 +21,7 @@ so that adding a metric is one new module::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -62,6 +62,11 @@ class Metric:
     # significant: relative for a log-scale metric (0.2: 20 % farther from the ideal), in the
     # metric's units for a linear one. None: any significant change counts.
     practical_change: float | None = None
+    # Scored for every run (True), or only where asked: a preset's ``metrics = [...]``,
+    # ``score --metrics`` or ``score(..., metrics=...)``. Opt-in metrics are the costly ones
+    # and those that answer a narrower question; a results folder has columns for the default
+    # metrics and for each opt-in metric that some run of it was scored with.
+    default: bool = True
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -74,6 +79,8 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
         if not low <= self.ideal <= high:
             raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
+        if self.ranks and not self.default:
+            raise ValueError(f"metric {self.name!r}: the ranking metric must score every run")
         if self.practical_change is not None and not self.practical_change >= 0:
             raise ValueError(f"metric {self.name!r}: practical_change must be 0 or more")
 
@@ -103,6 +110,7 @@ def metric(
     headline: bool = False,
     ranks: bool = False,
     practical_change: float | None = None,
+    default: bool = True,
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -122,6 +130,7 @@ def metric(
                 headline=headline,
                 ranks=ranks,
                 practical_change=practical_change,
+                default=default,
             )
         )
 
@@ -131,6 +140,19 @@ def metric(
 def registered() -> list[Metric]:
     """Every registered metric, plug-ins included, in registration order (the column order)."""
     return [metrics.get(name) for name in metrics.available()]
+
+
+def default_metrics() -> list[str]:
+    """The names of the metrics every run is scored with, in registration order."""
+    return [m.name for m in registered() if m.default]
+
+
+def selected_metrics(extra: Sequence[str] = ()) -> list[str]:
+    """The default metrics and the opt-in metrics ``extra`` names, in registration order;
+    UnknownNameError (a KeyError) listing the registered metrics for a name that is not one."""
+    for name in extra:
+        metrics.get(name)  # an UnknownNameError listing the registered metrics
+    return [m.name for m in registered() if m.default or m.name in extra]
 
 
 def ranking_metric() -> Metric:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from genbench.metrics.base import selected_metrics
 from genbench.registry import metrics
 from genbench.targets.base import Target
 
@@ -34,11 +37,15 @@ def check_samples(samples: np.ndarray) -> np.ndarray:
     return array
 
 
-def score(target: Target, samples: np.ndarray, *, seed: int = 0) -> dict[str, float]:
-    """Every registered metric of ``samples`` (n, 2) against ``target``, by metric name.
+def score(
+    target: Target, samples: np.ndarray, *, seed: int = 0, extra: Sequence[str] = ()
+) -> dict[str, float]:
+    """The default metrics of ``samples`` (n, 2) against ``target``, and the opt-in metrics
+    named in ``extra``, by metric name (in registration order).
 
     ``seed`` fixes the metrics' own randomness (fresh reference draws, subsets), so the same
     samples and seed always give the same values.
     """
+    names = selected_metrics(extra)
     samples = check_samples(samples)
-    return {name: metrics.get(name)(target, samples, seed=seed) for name in metrics.available()}
+    return {name: metrics.get(name)(target, samples, seed=seed) for name in names}
