@@ -44,8 +44,11 @@ CAPACITY_CHECK_SECONDS = 1.0
 # How long, in seconds, the client waits for a finished task before it passes on progress.
 POLL_SECONDS = 0.2
 INSTALL_HINT = 'the dask executor needs Dask: pip install "genbench[dask]"'
-# For workers that run genbench's tasks: no statistical profiler (see dask_client)
-NO_PROFILER = {"distributed.worker.profile.enabled": False}
+# Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's
+# adaptive mmap threshold: every tensor of more than 128 KiB is then mapped and unmapped afresh,
+# and a stack of small networks trained at half the speed of the process pool's workers (a
+# quick-preset GAN stack took 44–49 s against 24–26 s). None unsets it (see docs/cluster.md).
+WORKER_ENVIRONMENT = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 class ClusterError(ConfigError):
@@ -96,11 +99,8 @@ def dask_client(
         return
     import dask
 
-    # Ctrl-C is the client's: it cancels, then stops the cluster. Dask's workers sample their
-    # tasks' stacks every 10 ms for the dashboard's profile; each sample takes the GIL from a
-    # training loop of small torch calls, which then ran at half speed (the quick grid took
-    # twice as long as on the process pool), so the workers started here do without it.
-    with ignoring_interrupts(), dask.config.set(NO_PROFILER):
+    # Ctrl-C is the client's: it cancels, then stops the cluster
+    with ignoring_interrupts(), dask.config.set(WORKER_ENVIRONMENT):
         cluster = distributed.LocalCluster(
             n_workers=workers or default_workers(device),
             threads_per_worker=1,
