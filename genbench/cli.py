@@ -76,6 +76,12 @@ def add_score(commands: argparse._SubParsersAction) -> None:
 def run_score(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     samples = load_samples(args.samples)
+    needs_model = [name for name in args.metrics if metrics.get(name).uses_model]
+    if needs_model:
+        raise ConfigError(
+            f"metric {needs_model[0]} reads a trained model's density, not samples: "
+            "score it in a grid (genbench run --metrics)"
+        )
     values = score(target, samples, seed=args.seed, extra=args.metrics)
     if args.json:
         # "dataset" repeats "target" for scripts written against earlier versions

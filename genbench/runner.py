@@ -217,7 +217,7 @@ def sample_and_score(
             record.status = Status.DIVERGED
             record.error = f"{(~finite).sum()} of {len(samples)} samples are NaN or infinite"
             return
-        record.metrics = score(target, samples, seed=spec.seed, extra=spec.metrics)
+        record.metrics = score(target, samples, seed=spec.seed, extra=spec.metrics, model=model)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # an adapter that raises, or a wrong shape or dtype

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -67,6 +67,10 @@ class Metric:
     # and those that answer a narrower question; a results folder has columns for the default
     # metrics and for each opt-in metric that some run of it was scored with.
     default: bool = True
+    # The function also takes the trained model, ``f(target, samples, *, seed, model)``, and
+    # reads more than its samples (its ``log_prob``). Such a metric is scored where a model is
+    # at hand, in a grid's runs; ``genbench score`` of bare samples leaves it out.
+    uses_model: bool = False
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -79,12 +83,18 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
         if not low <= self.ideal <= high:
             raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
-        if self.ranks and not self.default:
+        if self.ranks and (not self.default or self.uses_model):
             raise ValueError(f"metric {self.name!r}: the ranking metric must score every run")
         if self.practical_change is not None and not self.practical_change >= 0:
             raise ValueError(f"metric {self.name!r}: practical_change must be 0 or more")
 
-    def __call__(self, target: Target, samples: np.ndarray, *, seed: int = 0) -> float:
+    def __call__(
+        self, target: Target, samples: np.ndarray, *, seed: int = 0, model: Any = None
+    ) -> float:
+        if self.uses_model:
+            if model is None:
+                raise ValueError(f"metric {self.name!r} needs the trained model, not only samples")
+            return float(self.function(target, samples, seed=seed, model=model))
         return float(self.function(target, samples, seed=seed))
 
     def improvement(self, old: float, new: float) -> float:
@@ -111,6 +121,7 @@ def metric(
     ranks: bool = False,
     practical_change: float | None = None,
     default: bool = True,
+    uses_model: bool = False,
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -131,6 +142,7 @@ def metric(
                 ranks=ranks,
                 practical_change=practical_change,
                 default=default,
+                uses_model=uses_model,
             )
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,14 +39,24 @@ def check_samples(samples: np.ndarray) -> np.ndarray:
 
 
 def score(
-    target: Target, samples: np.ndarray, *, seed: int = 0, extra: Sequence[str] = ()
+    target: Target,
+    samples: np.ndarray,
+    *,
+    seed: int = 0,
+    extra: Sequence[str] = (),
+    model: Any = None,
 ) -> dict[str, float]:
     """The default metrics of ``samples`` (n, 2) against ``target``, and the opt-in metrics
-    named in ``extra``, by metric name (in registration order).
+    named in ``extra``, by metric name (in registration order). Metrics that read the trained
+    ``model`` (``uses_model``) are scored only when it is given.
 
     ``seed`` fixes the metrics' own randomness (fresh reference draws, subsets), so the same
     samples and seed always give the same values.
     """
-    names = selected_metrics(extra)
+    chosen = [metrics.get(name) for name in selected_metrics(extra)]
     samples = check_samples(samples)
-    return {name: metrics.get(name)(target, samples, seed=seed) for name in names}
+    return {
+        m.name: m(target, samples, seed=seed, model=model)
+        for m in chosen
+        if model is not None or not m.uses_model
+    }

@@ -1,0 +1,96 @@
+"""KL(p ‖ q) from the model's own log-density: the one KL with no kernel and no bandwidth in it.
+
+For a model with a density, KL(p ‖ q) = E_{x~p}[log p(x) − log q(x)] is a plain mean over fresh
+target draws of the target's exact log-density minus the model's ``log_prob`` at the same points
+(the paired estimator): no KDE smooths the samples, so there is no smoothing floor, and the
+target's own sampler (the oracle, whose ``log_prob`` is the target's) scores exactly 0. It
+reads the trained model, not its samples, so it is scored in a grid's runs, not by
+``genbench score``; both metrics are opt-in (a preset's ``metrics``, or ``--metrics``).
+
+- ``kl_exact``: for models whose ``log_prob`` is exact (RealNVP, the oracle). NaN for the others.
+- ``kl_upper``: for every model with a ``log_prob``. Where it is a lower bound on log q (the
+  VAE's importance-weighted ELBO), E_p[log p − bound] is an *upper bound* on KL(p ‖ q), as tight
+  as the bound; where it is exact, it is the KL itself. NaN for models without a density (the
+  GAN, DDPM).
+
+Set them beside ``kl_forward``, which estimates KL(p ‖ q̂) for the KDE q̂ of the samples: a model
+can be near 0 here and still pay ``kl_forward``'s smoothing floor there.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import numpy as np
+
+from genbench.metrics.base import metric
+from genbench.seeding import derive_seed
+from genbench.targets.base import Target
+
+NUM_REFERENCE = 10_000  # fresh target draws per estimate: a standard error of s/100 nats
+
+
+class DensityModel(Protocol):
+    """What these metrics read of a trained model (a ``GenerativeModel``)."""
+
+    has_log_prob: bool
+    log_prob_is_bound: bool
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def paired_kl(target: Target, model: DensityModel, seed: int) -> float:
+    """E_{x~p}[log p(x) − log q(x)] over ``NUM_REFERENCE`` fresh target draws, in nats; +∞ if
+    the model gives some draw no density at all."""
+    # the same draws for both metrics: for an exact density they are the same number
+    reference = target.sample(NUM_REFERENCE, derive_seed(seed, "exact_kl"))
+    log_p = target.log_prob(reference)
+    log_q = np.asarray(model.log_prob(reference), dtype=np.float64)
+    if np.isneginf(log_q).any():
+        return math.inf
+    return float(np.mean(log_p - log_q))
+
+
+@metric(
+    "kl_exact",
+    ideal=0.0,
+    description="KL(p ‖ q), nats, from the model's exact log-density (no KDE); NaN without one",
+    label="KL(p ‖ q), exact density",
+    short_label="KL exact",
+    unit="nats",
+    # a paired mean: it can stray a hair below 0 for a model as good as the target, so a
+    # linear axis (a log one cannot show 0, which the oracle scores exactly)
+    bounds=(0.0, math.inf),
+    practical_change=0.02,
+    default=False,
+    uses_model=True,
+)
+def kl_exact(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
+    """KL(p ‖ q) of a model with an exact ``log_prob`` (see the module); NaN for a model
+    without one, or whose ``log_prob`` is only a bound. ``samples`` are not read."""
+    if not model.has_log_prob or model.log_prob_is_bound:
+        return math.nan
+    return paired_kl(target, model, seed)
+
+
+@metric(
+    "kl_upper",
+    ideal=0.0,
+    description="upper bound on KL(p ‖ q), nats, from the model's log-density or its lower "
+    "bound (the VAE's); equal to the KL for an exact density; NaN without one",
+    label="KL(p ‖ q), upper bound",
+    short_label="KL ≤",
+    unit="nats",
+    bounds=(0.0, math.inf),
+    practical_change=0.02,
+    default=False,
+    uses_model=True,
+)
+def kl_upper(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
+    """E_p[log p − log_prob]: KL(p ‖ q) where ``log_prob`` is exact, an upper bound on it where
+    ``log_prob`` is a lower bound on log q (see the module); NaN for a model without a density.
+    ``samples`` are not read."""
+    if not model.has_log_prob:
+        return math.nan
+    return paired_kl(target, model, seed)
