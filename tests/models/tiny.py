@@ -21,6 +21,8 @@ TINY: dict[str, dict[str, Any]] = {
         batch_size=64,
         num_timesteps=50,
     ),
+    "gmm": dict(max_components=3, restarts=1),
+    "kde": dict(candidates=3, folds=2),
 }
 TINY_STEPS = 20
 

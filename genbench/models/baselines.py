@@ -1,0 +1,192 @@
+"""Classical density estimators as models: the references a neural model should beat.
+
+- ``gmm``: a Gaussian mixture with full covariances (scikit-learn's ``GaussianMixture``), its
+  number of components chosen by BIC.
+- ``kde``: a Gaussian kernel density estimate (scikit-learn's ``KernelDensity``), its bandwidth
+  chosen by cross-validated likelihood.
+
+Neither has a latent space or an optimiser: ``fit`` draws ``steps`` points from the target (one
+per "step") and estimates from them once. Both have an exact ``log_prob``, so the opt-in
+``kl_exact`` metric scores them without a KDE of their samples. They draw with their own seeded
+generator: scikit-learn's ``GaussianMixture.sample`` returns its points grouped by component and
+the same points for the same ``random_state``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import KFold
+from sklearn.neighbors import KernelDensity
+
+from genbench.models.base import GenerativeModel, ProgressCallback
+from genbench.models.nn import check_fitted
+from genbench.registry import models
+from genbench.seeding import derive_seed
+from genbench.targets.base import Target, as_points
+
+
+class Estimator(GenerativeModel):
+    """What the two share: training points from the target, saving the fitted state as arrays."""
+
+    fixed_latent_dim: ClassVar[int | None] = 2  # no latent space; listed with the data's size
+    has_log_prob: ClassVar[bool] = True
+    state_names: ClassVar[tuple[str, ...]]  # the fitted attributes that save/load keep
+
+    def fit(
+        self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
+    ) -> Estimator:
+        """Estimate from ``steps`` fresh target draws (at least 2)."""
+        if steps < 2:
+            raise ValueError(f"{self.name} needs at least 2 training points (steps), got {steps}")
+        data = target.sample(steps, derive_seed(seed, "train"))
+        loss = self._estimate(data, derive_seed(seed, "estimate"))
+        if progress is not None:
+            progress(steps, loss)
+        return self
+
+    def _estimate(self, data: np.ndarray, seed: int) -> float:
+        """Fit to ``data`` (n, 2); returns the mean negative log-likelihood of the data."""
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> None:
+        check_fitted(self, self.state_names[0])
+        state = {
+            name: torch.from_numpy(np.asarray(getattr(self, name))) for name in self.state_names
+        }
+        torch.save({"model": self.name, "params": self.params(), "state": state}, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | None = None) -> Estimator:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if saved["model"] != cls.name:
+            raise ValueError(f"{path} holds a {saved['model']!r} model, not {cls.name!r}")
+        params = dict(saved["params"]) | ({"device": device} if device is not None else {})
+        model = cls(**params)
+        model._restore({name: value.numpy() for name, value in saved["state"].items()})
+        return model
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+
+@models.register("gmm")
+@dataclass(eq=False)
+class GMM(Estimator):
+    """A Gaussian mixture, q(x) = Σ_k w_k N(x; μ_k, Σ_k), fitted by EM for every component count
+    from 1 to ``max_components``; the count of lowest BIC is kept."""
+
+    latent_dim: int = 2  # unused: a mixture has no continuous latent space
+    device: str = "cpu"  # unused: scikit-learn runs on the CPU
+    max_components: int = 16  # the largest component count tried
+    restarts: int = 1  # EM runs per count (k-means initialisations); the best is kept
+
+    name: ClassVar[str] = "gmm"
+    state_names: ClassVar[tuple[str, ...]] = ("weights_", "means_", "covariances_")
+
+    def __post_init__(self) -> None:
+        if self.max_components < 1 or self.restarts < 1:
+            raise ValueError("max_components and restarts must be at least 1")
+
+    def _estimate(self, data: np.ndarray, seed: int) -> float:
+        best, best_bic = None, np.inf
+        for count in range(1, min(self.max_components, len(data)) + 1):
+            mixture = GaussianMixture(
+                count, covariance_type="full", n_init=self.restarts, random_state=seed % 2**32
+            ).fit(data)
+            bic = mixture.bic(data)
+            if bic < best_bic:
+                best, best_bic = mixture, bic
+        assert best is not None
+        self._restore(
+            {"weights_": best.weights_, "means_": best.means_, "covariances_": best.covariances_}
+        )
+        return float(-self.log_prob(data).mean())
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        super()._restore(state)
+        self.cholesky_ = np.linalg.cholesky(self.covariances_)  # (K, 2, 2)
+        self.mixture_ = GaussianMixture(len(self.weights_), covariance_type="full")
+        self.mixture_.weights_, self.mixture_.means_ = self.weights_, self.means_
+        self.mixture_.covariances_ = self.covariances_
+        self.mixture_.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(self.covariances_))
+
+    @property
+    def components(self) -> int:
+        """The component count BIC chose."""
+        check_fitted(self, "weights_")
+        return len(self.weights_)
+
+    def sample(self, num_samples: int, seed: int) -> np.ndarray:
+        check_fitted(self, "weights_")
+        rng = np.random.default_rng(derive_seed(seed, "gmm"))
+        picks = rng.choice(len(self.weights_), size=num_samples, p=self.weights_)
+        noise = rng.standard_normal((num_samples, 2, 1))
+        points = self.means_[picks] + (self.cholesky_[picks] @ noise)[..., 0]
+        return points.astype(np.float32)
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        check_fitted(self, "weights_")
+        return self.mixture_.score_samples(as_points(x))
+
+
+@models.register("kde")
+@dataclass(eq=False)
+class KDE(Estimator):
+    """q(x) = (1/n) Σ_i N(x; x_i, h² I): a Gaussian kernel on each training point, with the
+    bandwidth h of the highest ``folds``-fold cross-validated log-likelihood among
+    ``candidates`` values spaced geometrically between ``smallest`` and ``largest`` times the
+    data's standard deviation (chosen on at most ``selection_points`` of the points)."""
+
+    latent_dim: int = 2  # unused: a kernel density estimate has no latent space
+    device: str = "cpu"  # unused: scikit-learn runs on the CPU
+    smallest: float = 0.005  # the smallest bandwidth tried, in data standard deviations
+    largest: float = 0.5  # the largest
+    candidates: int = 16  # bandwidths tried
+    folds: int = 5  # cross-validation folds
+    selection_points: int = 3000  # points the bandwidth is chosen on (all are kernel centres)
+
+    name: ClassVar[str] = "kde"
+    state_names: ClassVar[tuple[str, ...]] = ("points_", "bandwidth_")
+
+    def __post_init__(self) -> None:
+        if not 0 < self.smallest < self.largest:
+            raise ValueError("need 0 < smallest < largest")
+        if self.candidates < 1 or self.folds < 2 or self.selection_points < self.folds:
+            raise ValueError("need candidates ≥ 1, folds ≥ 2 and selection_points ≥ folds")
+
+    def _estimate(self, data: np.ndarray, seed: int) -> float:
+        rng = np.random.default_rng(seed)
+        chosen = data[rng.permutation(len(data))[: self.selection_points]]
+        scale = float(np.sqrt(data.var(axis=0).mean()))
+        folds = KFold(min(self.folds, len(chosen)), shuffle=True, random_state=seed % 2**32)
+        scores = []
+        for bandwidth in scale * np.geomspace(self.smallest, self.largest, self.candidates):
+            total = 0.0
+            for fit_index, test_index in folds.split(chosen):
+                kde = KernelDensity(bandwidth=bandwidth).fit(chosen[fit_index])
+                total += kde.score(chosen[test_index])
+            scores.append((total, bandwidth))
+        self._restore({"points_": data, "bandwidth_": np.array(max(scores)[1])})
+        return float(-self.log_prob(data).mean())
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        super()._restore(state)
+        self.kde_ = KernelDensity(bandwidth=float(self.bandwidth_)).fit(self.points_)
+
+    def sample(self, num_samples: int, seed: int) -> np.ndarray:
+        check_fitted(self, "points_")
+        rng = np.random.default_rng(derive_seed(seed, "kde"))
+        centres = self.points_[rng.integers(0, len(self.points_), size=num_samples)]
+        points = centres + float(self.bandwidth_) * rng.standard_normal((num_samples, 2))
+        return points.astype(np.float32)
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        check_fitted(self, "points_")
+        return self.kde_.score_samples(as_points(x))

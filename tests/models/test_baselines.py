@@ -1,0 +1,77 @@
+"""The classical baselines: a Gaussian mixture whose component count BIC chooses, and a kernel
+density estimate whose bandwidth cross-validation chooses; both with exact densities."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from genbench.metrics.exact_kl import kl_exact
+from genbench.models.baselines import GMM, KDE
+from genbench.targets import get_target
+
+
+@pytest.fixture(scope="module")
+def mixture_of_eight():
+    return GMM(max_components=10).fit(get_target("eight_gaussians"), 2000, seed=0)
+
+
+def test_bic_finds_the_eight_modes_and_the_exact_density(mixture_of_eight):
+    assert mixture_of_eight.components == 8
+    target = get_target("eight_gaussians")
+    distance = np.linalg.norm(target.means[:, None] - mixture_of_eight.means_[None], axis=-1)
+    assert sorted(distance.argmin(axis=1)) == list(range(8))  # one component per mode
+    assert distance.min(axis=1).max() < 0.05
+    # its exact KL to the target is within 0.02 nats of 0 (2,000 training points)
+    assert kl_exact(target, np.zeros((0, 2)), seed=0, model=mixture_of_eight) < 0.02
+
+
+def test_gmm_samples_are_not_grouped_by_component(mixture_of_eight):
+    first = mixture_of_eight.sample(80, seed=1)
+    modes = get_target("eight_gaussians").region_of(first)
+    assert len(set(modes[:20])) >= 4  # scikit-learn's own sample() gives one component first
+    assert not np.array_equal(first, mixture_of_eight.sample(80, seed=2))
+
+
+def test_gmm_log_prob_is_the_mixture_density(mixture_of_eight):
+    x = np.array([[2.0, 0.0], [0.3, -0.4]])
+    m = mixture_of_eight
+    by_component = [
+        np.log(w)
+        - np.log(2 * np.pi)
+        - 0.5 * np.linalg.slogdet(c)[1]
+        - 0.5 * np.einsum("ni,ij,nj->n", x - mu, np.linalg.inv(c), x - mu)
+        for w, mu, c in zip(m.weights_, m.means_, m.covariances_, strict=True)
+    ]
+    np.testing.assert_allclose(m.log_prob(x), logsumexp(by_component, axis=0), rtol=1e-10)
+
+
+def test_kde_is_the_average_kernel_on_its_points():
+    kde = KDE().fit(get_target("gaussian"), 50, seed=0)
+    x = np.array([[0.1, 0.2], [-1.0, 0.5]])
+    h = float(kde.bandwidth_)
+    squared = ((x[:, None, :] - kde.points_[None]) ** 2).sum(-1)  # (2, 50)
+    expected = logsumexp(-squared / (2 * h**2), axis=1) - np.log(50 * 2 * np.pi * h**2)
+    np.testing.assert_allclose(kde.log_prob(x), expected, rtol=1e-10)
+
+
+def test_kde_bandwidth_is_near_silvermans_on_a_gaussian():
+    # for N(0, I₂) and n points the rule-of-thumb bandwidth is n^(−1/6)
+    kde = KDE().fit(get_target("gaussian"), 2000, seed=0)
+    assert 0.5 < float(kde.bandwidth_) / 2000 ** (-1 / 6) < 2
+
+
+def test_kde_samples_are_its_points_plus_kernel_noise():
+    kde = KDE().fit(get_target("spiral"), 500, seed=0)
+    x = kde.sample(4000, seed=3)
+    nearest = np.sqrt(((x[:, None, :] - kde.points_[None]) ** 2).sum(-1)).min(axis=1)
+    # the distance to the nearest centre is at most the kernel's: Rayleigh(h) has mean 1.25 h
+    assert np.mean(nearest) < 1.26 * float(kde.bandwidth_)
+
+
+@pytest.mark.parametrize("family", [GMM, KDE])
+def test_too_few_points_or_bad_settings_are_one_clear_error(family):
+    with pytest.raises(ValueError, match="at least 2"):
+        family().fit(get_target("gaussian"), 1, seed=0)
+    bad = {"max_components": 0} if family is GMM else {"smallest": 1.0, "largest": 0.5}
+    with pytest.raises(ValueError):
+        family(**bad)
