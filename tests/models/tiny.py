@@ -21,6 +21,15 @@ TINY: dict[str, dict[str, Any]] = {
         batch_size=64,
         num_timesteps=50,
     ),
+    "fm": dict(
+        width=16,
+        depth=1,
+        time_embedding_dim=8,
+        input_frequencies=4,
+        batch_size=64,
+        sampling_steps=4,
+        likelihood_steps=4,
+    ),
     "gmm": dict(max_components=3, restarts=1),
     "kde": dict(candidates=3, folds=2),
 }
