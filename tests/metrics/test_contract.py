@@ -21,6 +21,10 @@ METRICS = metrics.available()
 # Metrics of samples alone; those that read a trained model's density (``uses_model``) have
 # their own tests (test_exact_kl.py)
 SAMPLE_METRICS = [name for name in METRICS if not metrics.get(name).uses_model]
+# Fidelity-only metrics judge where each sample lands, not how the samples spread: samples all
+# on one typical point of the target land where it has mass and score at (precision) or near
+# (density) the ideal. Collapse is tested where it shows, on recall and coverage (test_prdc.py).
+FIDELITY_ONLY = {"precision", "density"}
 
 
 @pytest.fixture(scope="module", params=targets.available())
@@ -59,6 +63,8 @@ def test_value_is_a_finite_float_that_the_same_seed_reproduces(name, target):
 def test_target_samples_score_within_bounds_and_nearer_the_ideal_than_wrong_ones(
     name, kind, target
 ):
+    if kind == "collapsed" and name in FIDELITY_ONLY:
+        pytest.skip(f"{name} measures fidelity only: collapsed samples are realistic ones")
     metric = metrics.get(name)
     low, high = metric.bounds
     right = own_score(name, target)
