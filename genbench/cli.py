@@ -313,7 +313,8 @@ def run_list(args: argparse.Namespace) -> int:
     print("metrics:")
     for name in metrics.available():
         metric = metrics.get(name)
-        opt_in = "" if metric.default else " (opt-in: a preset's metrics, score --metrics)"
+        where = "run --metrics" if metric.uses_model else "run or score --metrics"
+        opt_in = "" if metric.default else f" (opt-in: a preset's metrics, {where})"
         print(f"  {name:<16} ideal {metric.ideal:g}: {metric.description}{opt_in}")
     return EXIT_OK
 

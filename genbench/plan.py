@@ -22,6 +22,7 @@ from typing import Any
 
 from genbench.config import ConfigError, Preset
 from genbench.metrics import MIN_SAMPLES
+from genbench.metrics.base import selected_metrics
 from genbench.metrics.score import MAX_SAMPLES
 from genbench.models import reference_models
 from genbench.models.base import GenerativeModel
@@ -128,8 +129,15 @@ def narrow(
         models=plans,
         seeds=seeds if seeds is not None else preset.seeds,
         num_samples=num_samples if num_samples is not None else preset.num_samples,
-        metrics=tuple(dict.fromkeys([*preset.metrics, *(metrics or ())])),
+        metrics=opt_in_metrics([*preset.metrics, *(metrics or ())]),
     )
+
+
+def opt_in_metrics(names: Sequence[str]) -> tuple[str, ...]:
+    """The opt-in metrics among ``names``, once each, in registration order (the columns'
+    order): the order they were asked in, and a default metric named among them, change
+    nothing, so neither stops ``--resume``. UnknownNameError for a name not registered."""
+    return tuple(name for name in selected_metrics(names) if not metrics.get(name).default)
 
 
 def validate(preset: Preset) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from genbench.frames import NUM_FRAMES, FrameRecorder
 from genbench.metrics import score
 from genbench.models.base import GenerativeModel
 from genbench.plan import RunGroup, RunSpec, build
+from genbench.registry import metrics
 from genbench.results import RunRecord, Status
 from genbench.seeding import derive_seed
 from genbench.targets import get_target
@@ -217,11 +219,31 @@ def sample_and_score(
             record.status = Status.DIVERGED
             record.error = f"{(~finite).sum()} of {len(samples)} samples are NaN or infinite"
             return
-        record.metrics = score(target, samples, seed=spec.seed, extra=spec.metrics, model=model)
+        record.metrics = score(target, samples, seed=spec.seed)  # the default metrics
+        score_opt_in(spec, target, samples, record, model)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # an adapter that raises, or a wrong shape or dtype
         record.fail(Status.FAILED, describe(error))
+
+
+def score_opt_in(
+    spec: RunSpec, target: Target, samples: np.ndarray, record: RunRecord, model: GenerativeModel
+) -> None:
+    """Score ``record`` with the opt-in metrics ``spec`` asks for. One that raises costs only
+    its own column (NaN, with the error in ``record.error``): the run and its default metrics
+    stand."""
+    problems = []
+    for name in spec.metrics:
+        try:
+            record.metrics[name] = metrics.get(name)(target, samples, seed=spec.seed, model=model)
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:
+            record.metrics[name] = math.nan
+            problems.append(f"{name}: {describe(error)}")
+    if problems:
+        record.error = "; ".join(problems)[:500]
 
 
 def sample_seed(seed: int) -> int:

@@ -48,15 +48,13 @@ def score(
 ) -> dict[str, float]:
     """The default metrics of ``samples`` (n, 2) against ``target``, and the opt-in metrics
     named in ``extra``, by metric name (in registration order). Metrics that read the trained
-    ``model`` (``uses_model``) are scored only when it is given.
+    ``model`` (``uses_model``) need it: ValueError without it.
 
     ``seed`` fixes the metrics' own randomness (fresh reference draws, subsets), so the same
     samples and seed always give the same values.
     """
     chosen = [metrics.get(name) for name in selected_metrics(extra)]
+    if model is None and (needs := [m.name for m in chosen if m.uses_model]):
+        raise ValueError(f"metric {needs[0]} reads a trained model's density: pass model=")
     samples = check_samples(samples)
-    return {
-        m.name: m(target, samples, seed=seed, model=model)
-        for m in chosen
-        if model is not None or not m.uses_model
-    }
+    return {m.name: m(target, samples, seed=seed, model=model) for m in chosen}

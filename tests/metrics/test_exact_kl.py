@@ -75,10 +75,10 @@ def test_a_model_without_a_density_scores_nan():
     assert math.isnan(kl_upper(target, NO_SAMPLES, seed=0, model=model))
 
 
-def test_bare_samples_are_scored_without_them():
+def test_bare_samples_cannot_be_scored_with_them():
     samples = get_target("gaussian").sample(500, seed=0)
-    values = score(get_target("gaussian"), samples, extra=["kl_exact", "kl_upper"])
-    assert "kl_exact" not in values and "kl_upper" not in values
+    with pytest.raises(ValueError, match="kl_exact reads a trained model"):
+        score(get_target("gaussian"), samples, extra=["kl_exact", "kl_upper"])
 
 
 def test_genbench_score_refuses_them_in_one_line(tmp_path, capsys):

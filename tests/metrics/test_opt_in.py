@@ -106,6 +106,36 @@ def test_resuming_with_other_metrics_is_refused(tmp_path, opt_in, scaled_target_
     assert "different configuration" in capsys.readouterr().err
 
 
+def test_the_order_they_are_asked_in_and_default_names_do_not_matter(
+    tmp_path, opt_in, scaled_target_model
+):
+    preset = toy(tmp_path, 'metrics = ["spread", "w2"]')  # w2 is scored anyway
+    run(preset, out=tmp_path / "out", quiet=True, workers=1, report=False)
+    again = run(preset, out=tmp_path / "out", quiet=True, workers=1, report=False, resume=True)
+    assert json.loads(again.runs["config"].iloc[0])["metrics"] == ["spread"]
+
+
+def test_an_opt_in_metric_that_raises_costs_only_its_column(tmp_path, scaled_target_model):
+    def broken(target, samples, *, seed=0):
+        raise ArithmeticError("no value here")
+
+    metric("broken", ideal=0.0, description="d", label="b", short_label="b", default=False)(broken)
+    try:
+        results = run(
+            toy(tmp_path, 'metrics = ["broken"]'),
+            out=tmp_path / "out",
+            quiet=True,
+            workers=1,
+            report=False,
+        )
+    finally:
+        metrics._entries.pop("broken", None)
+    runs = results.runs
+    assert (runs["status"] == "ok").all() and runs["kl_forward"].notna().all()
+    assert runs["broken"].isna().all()
+    assert runs["error"].str.contains("broken: ArithmeticError: no value here").all()
+
+
 def test_score_metrics_flag(tmp_path, opt_in, capsys):
     path = tmp_path / "samples.npy"
     np.save(path, np.random.default_rng(1).normal(size=(400, 2)))

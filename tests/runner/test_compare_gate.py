@@ -12,6 +12,7 @@ import pytest
 from genbench.cli import main
 from genbench.compare import benjamini_hochberg, compare, read_results
 from genbench.leaderboard import leaderboard
+from genbench.metrics.base import default_metrics
 from genbench.registry import metrics
 
 QUICK = Path(__file__).resolve().parents[2] / "results" / "quick"
@@ -62,7 +63,7 @@ def test_runs_of_the_same_code_with_other_seeds_raise_no_alarm(runs):
     # The committed runs redrawn with each entry's own seed-to-seed scatter on the log scale
     # (log-normal around its geometric mean): new seeds of the same code, 20 times over.
     rng = np.random.default_rng(1)
-    names = [n for n in metrics.available() if metrics.get(n).scale == "log"]
+    names = [n for n in default_metrics() if metrics.get(n).scale == "log"]
     logs = np.log(runs[names])
     groups = logs.groupby([runs["target"], runs["model"], runs["latent_dim"]])
     centre, scatter = groups.transform("mean"), groups.transform("std").fillna(0)

@@ -9,7 +9,7 @@ import pytest
 from genbench.api import floor, run
 from genbench.cli import main
 from genbench.config import ConfigError
-from genbench.registry import metrics
+from genbench.metrics.base import default_metrics
 from genbench.results import ResultsError
 
 TOY = """
@@ -233,7 +233,7 @@ def test_the_score_floor_is_the_oracle_row_of_a_run(toy_run):
     out, _ = toy_run
     runs = pd.read_csv(out / "runs.csv").set_index(["target", "model", "seed"])
     oracle = runs.loc[("spiral", "oracle", 1)]
-    assert floor("spiral", 400, seed=1) == {name: oracle[name] for name in metrics.available()}
+    assert floor("spiral", 400, seed=1) == {name: oracle[name] for name in default_metrics()}
 
 
 def test_a_model_named_like_the_reference_is_refused(tmp_path, capsys, toy_preset):
