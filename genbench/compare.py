@@ -122,10 +122,10 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = ALPHA) -> Co
         raise CompareError("the two results have no metric in common")
     # an entry is (target, model, latent_dim, steps); without steps where either file has none
     keys = [c for c in entry_columns(old_board) if c in entry_columns(new_board)]
-    merged = old_board.merge(
-        new_board, on=keys, how="outer", suffixes=("_old", "_new"), indicator=True
-    )
-    both = merged[merged["_merge"] == "both"]
+    # which entries each side has, from the keys alone (an indicator column added to the wide
+    # merged frame fragments it), then the entries in common side by side
+    presence = old_board[keys].merge(new_board[keys], on=keys, how="outer", indicator=True)
+    both = old_board.merge(new_board, on=keys, how="inner", suffixes=("_old", "_new"))
     if both.empty:
         raise CompareError(f"the two results have no ({', '.join(keys)}) in common")
     old_seeds = _seed_values(old_runs, keys)
@@ -141,8 +141,8 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = ALPHA) -> Co
     tests = sorted(set(changes["test"].dropna()) - {""})
     return Comparison(
         changes=changes,
-        only_old=merged.loc[merged["_merge"] == "left_only", keys].reset_index(drop=True),
-        only_new=merged.loc[merged["_merge"] == "right_only", keys].reset_index(drop=True),
+        only_old=presence.loc[presence["_merge"] == "left_only", keys].reset_index(drop=True),
+        only_new=presence.loc[presence["_merge"] == "right_only", keys].reset_index(drop=True),
         warnings=_warnings(old_board, new_board),
         test=f"{' and '.join(tests) or 'no test'} over seeds, on log values for log-scale "
         f"metrics; Benjamini–Hochberg q < {alpha:g} and a change beyond the metric's "

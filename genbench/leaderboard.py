@@ -96,10 +96,13 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     board = pd.DataFrame(rows)
     if board.empty:
         return board
-    for name in names:
-        board[f"{name}_rank"] = 0
-        for _, part in board.groupby("target", sort=False):
-            board.loc[part.index, f"{name}_rank"] = shared_ranks(part, name)
+    ranks = {  # built apart and joined once: a column per metric added one by one fragments
+        f"{name}_rank": pd.concat(
+            [shared_ranks(part, name) for _, part in board.groupby("target", sort=False)]
+        )
+        for name in names
+    }
+    board = pd.concat([board, pd.DataFrame(ranks, index=board.index)], axis=1)
     board["rank"] = board[f"{rank_name}_rank"]
     board["not_oracle"] = ~board["model"].map(is_reference)  # within a shared rank, the floor first
     board = board.sort_values(["target", "rank", "not_oracle", f"{rank_name}_mean"], kind="stable")
