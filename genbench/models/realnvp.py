@@ -15,6 +15,10 @@ The flow works on the data standardised to mean 0 and unit spread (``standardize
 affine map whose log-determinant −2 log(scale) enters ``log_prob``), and each conditioner sees
 sin and cos of its input coordinate at ``input_frequencies`` frequencies besides the coordinate
 itself, so that a coupling can bend as sharply as the spiral's turns.
+
+Training clips each step's gradient to a norm of ``max_grad_norm``. Without it, maximum
+likelihood on the spiral takes occasional steps that throw a flow off the arm for good: in a
+30,000-step run two seeds of three ended with most of their mass between the arms.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class RealNVP(StackableModel):
     warmup_steps: int = 100  # the learning rate ramps up over these, then decays (cosine)
     final_lr: float = 0.1  # the rate at the last step, as a fraction of ``lr``; 1: constant
     ema_decay: float = 0.999  # > 0: keep an exponential moving average of the weights
+    # > 0: each step's gradient is scaled down to this norm at most (0: no clipping)
+    max_grad_norm: float = 1.0
 
     def __post_init__(self) -> None:
         check_schedule(self)
@@ -156,7 +162,7 @@ class RealNVP(StackableModel):
         for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
             # negative log-likelihood, nats per point
             losses = model_means(-self._log_prob(x, couplings, standardize), single)  # per model
-            descend(optimizer, losses.sum())
+            descend(optimizer, losses.sum(), self.max_grad_norm, single)
             schedule.step()
             average.update()
             monitor.report(step, losses)

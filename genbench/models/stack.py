@@ -136,11 +136,41 @@ def stacked_batches(
         yield torch.stack(batches)
 
 
-def descend(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    """One optimiser step on ``loss``: clear the gradients, backpropagate, update."""
+def descend(
+    optimizer: torch.optim.Optimizer,
+    loss: torch.Tensor,
+    max_grad_norm: float = 0.0,
+    single: bool = True,
+) -> None:
+    """One optimiser step on ``loss``: clear the gradients, backpropagate, update.
+
+    ``max_grad_norm`` > 0 first scales each model's gradient down to that norm at most (the
+    optimiser's parameters are one model's when ``single``, else stacks whose first axis is
+    the model), so that a stack clips as its models would alone.
+    """
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    if max_grad_norm > 0:
+        clip_per_model(optimizer, max_grad_norm, single)
     optimizer.step()
+
+
+@torch.no_grad()
+def clip_per_model(optimizer: torch.optim.Optimizer, max_norm: float, single: bool) -> None:
+    """Scale the gradient of each model in ``optimizer`` to a norm of ``max_norm`` at most."""
+    gradients = [
+        p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None
+    ]
+    if not gradients:
+        return
+    if single:  # one model: a leading axis of 1
+        gradients = [gradient[None] for gradient in gradients]
+    # Every sum runs along a contiguous row of one model's numbers, so that model m's norm is
+    # rounded the same whatever else is in its stack (a sum across rows is ordered by M).
+    squares = torch.stack([g.contiguous().flatten(1).pow(2).sum(1) for g in gradients], 1)
+    scales = (max_norm / (squares.sum(1).sqrt() + 1e-6)).clamp(max=1.0)  # (M,)
+    for gradient in gradients:
+        gradient.mul_(scales.view(-1, *[1] * (gradient.dim() - 1)))
 
 
 class Monitor:

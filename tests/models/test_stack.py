@@ -11,7 +11,7 @@ from torch import nn
 from genbench.metrics import kl_forward
 from genbench.models import get_model_class
 from genbench.models.nn import mlp
-from genbench.models.stack import stack_modules, unstack_modules
+from genbench.models.stack import clip_per_model, stack_modules, unstack_modules
 from genbench.registry import models
 from genbench.targets import get_target
 from tests.models.tiny import TINY_STEPS, tiny_model
@@ -108,6 +108,41 @@ def test_a_diverging_model_leaves_its_stack_mates_alone(name):
     for a, b in zip(clean, [mixed[0], mixed[2]], strict=True):
         for x, y in zip(weights(a), weights(b), strict=True):
             assert torch.equal(x, y)
+
+
+def test_gradient_clipping_scales_each_model_of_a_stack_on_its_own():
+    """Model m's gradient is clipped by its own norm, as if it trained alone."""
+    torch.manual_seed(0)
+    nets = [mlp(2, [8], 2, nn.SiLU) for _ in range(3)]
+    stacked = stack_modules(nets)
+    loss_scales = torch.tensor([1e-3, 1.0, 1e3])  # per model
+    (stacked(torch.randn(3, 16, 2)).pow(2).sum((1, 2)) * loss_scales).sum().backward()
+    before = [[p.grad[m].clone() for p in stacked.parameters()] for m in range(3)]
+    norms = [torch.cat([g.flatten() for g in grads]).norm() for grads in before]
+    assert norms[0] < 1 < norms[2]  # one model under the limit, one far over it
+    clip_per_model(torch.optim.SGD(stacked.parameters()), 1.0, single=False)
+    for m in range(3):
+        after = [p.grad[m] for p in stacked.parameters()]
+        expected = min(1.0, 1.0 / norms[m].item())  # unchanged under the limit, else scaled to it
+        for a, b in zip(after, before[m], strict=True):
+            torch.testing.assert_close(a, b * expected)
+
+
+def test_fit_many_clips_as_fit_does():
+    """With a clipping limit every step hits, a stacked RealNVP still matches one trained alone."""
+    targets = [get_target(t) for t in TARGETS]
+    alone = [
+        tiny_model("realnvp", max_grad_norm=0.01).fit(t, 3, s)
+        for t, s in zip(targets, [0, 1, 2], strict=True)
+    ]
+    together = get_model_class("realnvp").fit_many(
+        [tiny_model("realnvp", max_grad_norm=0.01) for _ in targets], targets, 3, [0, 1, 2]
+    )
+    unclipped = tiny_model("realnvp").fit(targets[0], 3, 0)
+    assert not all(torch.equal(x, y) for x, y in zip(weights(alone[0]), weights(unclipped)))
+    for a, b in zip(alone, together, strict=True):
+        for x, y in zip(weights(a), weights(b), strict=True):
+            torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-5)
 
 
 def test_fit_many_refuses_models_with_different_hyperparameters():

@@ -14,11 +14,13 @@ def test_the_convergence_preset_trains_each_family_for_each_count_and_draws_it(t
     assert main(argv) == 0
     runs = pd.read_csv(out / "runs.csv")
     trained = runs[runs["model"] != "oracle"]
-    assert set(trained["model"]) == {"gan", "gan_stable", "vae", "realnvp", "ddpm"}
-    assert (trained.groupby("model")["steps"].apply(sorted) == [[5, 5, 10, 10]] * 5).all()
+    families = {"gan", "gan_stable", "vae", "realnvp", "ddpm", "fm", "gmm", "kde"}
+    assert set(trained["model"]) == families
+    steps = trained.groupby("model")["steps"].apply(sorted)
+    assert (steps == [[5, 5, 10, 10]] * len(families)).all()
     assert (runs["status"] == "ok").all()
     board = pd.read_csv(out / "leaderboard.csv")
-    assert len(board) == 1 + 5 * 2  # the oracle, and each entry at each count
+    assert len(board) == 1 + len(families) * 2  # the oracle, and each entry at each count
     assert (out / "figures" / "convergence_spiral.png").exists()
     html = (out / "report.html").read_text()
     assert 'id="img-convergence_spiral"' in html and "against the training steps" in html
