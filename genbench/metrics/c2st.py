@@ -9,9 +9,7 @@ do not overlap at all, both reach 1. The classifier is trained once per (samples
 
 from __future__ import annotations
 
-import hashlib
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 
 from genbench.metrics.base import metric
+from genbench.metrics.reference import ReferenceComparison
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target, as_points
 
@@ -33,7 +32,6 @@ HIDDEN_UNITS = (20, 20)  # sbibm's 10·dim units in each of two hidden layers
 # sbibm trains to convergence (max_iter 10,000). Most fits here stop by sklearn's tolerance
 # within 20-80 epochs; the cap bounds the time of the slow ones (a small shift on the spiral).
 MAX_EPOCHS = 100
-CACHE_SIZE = 32  # scorings kept, so that c2st and c2st_auc of one scoring train once
 
 
 @dataclass(frozen=True)
@@ -84,26 +82,13 @@ def classifier_two_sample_test(
     return C2STScores(float(np.mean(accuracies)), float(roc_auc_score(labels, probability)))
 
 
-_cache: OrderedDict[tuple[str, str, int, int], C2STScores] = OrderedDict()
-
-
-def _scores(target: Target, samples: np.ndarray, seed: int, size: int) -> C2STScores:
-    """The C2ST of ``samples`` against ``target``: computed once, then read from the cache."""
-    samples = np.ascontiguousarray(as_points(samples))
-    key = (hashlib.blake2b(samples.tobytes()).hexdigest(), target.fingerprint, seed, size)
-    scores = _cache.get(key)
-    if scores is None:
-        size = min(size, len(samples))
-        if len(samples) > size:
-            rng = np.random.default_rng(derive_seed(seed, "c2st", "subsample"))
-            samples = samples[rng.choice(len(samples), size, replace=False)]
-        reference = target.sample(size, derive_seed(seed, "c2st"))
-        classifier_seed = derive_seed(seed, "c2st", "classifier")
-        scores = classifier_two_sample_test(reference, samples, seed=classifier_seed)
-        _cache[key] = scores
-        if len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return scores
+# computed once per scoring, read by each of the metrics below
+_scores = ReferenceComparison(
+    "c2st",
+    lambda reference, samples, seed: classifier_two_sample_test(
+        reference, samples, seed=derive_seed(seed, "c2st", "classifier")
+    ),
+)
 
 
 @metric(

@@ -77,22 +77,9 @@ def _nearest_mode(means: np.ndarray, std: float, samples: np.ndarray) -> np.ndar
 @cache
 def _quality_region(target: Target) -> tuple[float, np.ndarray]:
     """The level t with P_p(log p(X) >= t) = QUALITY_MASS, and the share of that region's mass
-    in each of the target's regions, (K,). Integrated on the target's fine grid over its plot
-    range, as ``Target`` does for its 99 % HDR; computed once per target."""
-    points, cell = target.grid()
-    mass = target.prob(points) * cell  # (m,) probability of each grid cell
-    order = np.argsort(mass)[::-1]
-    cumulative = np.cumsum(mass[order])
-    cut = int(np.searchsorted(cumulative, QUALITY_MASS * cumulative[-1]))
-    level = float(np.log(mass[order[cut]] / cell))
-    inside = order[: cut + 1]
-    regions = target.region_of(points[inside])
-    shares = np.bincount(
-        regions[regions >= 0],
-        weights=mass[inside][regions >= 0],
-        minlength=len(target.region_names),
-    )
-    return level, shares / shares.sum()
+    in each of the target's regions, (K,); computed once per target."""
+    level, masses = target.highest_density_region(QUALITY_MASS)
+    return level, masses / masses.sum()
 
 
 def mode_counts(target: Target, samples: np.ndarray, seed: int) -> np.ndarray:

@@ -9,16 +9,14 @@ and no recall. The four are computed together, once per (samples, target, seed).
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.neighbors import KDTree
 
 from genbench.metrics.base import metric
-from genbench.seeding import derive_seed
+from genbench.metrics.reference import ReferenceComparison
 from genbench.targets.base import Target, as_points
 
 K = 5  # neighbours that set each ball's radius, as recommended by Naeem et al.
@@ -26,7 +24,6 @@ K = 5  # neighbours that set each ball's radius, as recommended by Naeem et al.
 # CPU core. Larger sample sets are subsampled without replacement.
 MAX_POINTS = 10_000
 QUERY_ROWS = 512  # balls queried at once: bounds the memory of the neighbour lists
-CACHE_SIZE = 32  # scorings kept, so that the four metrics of one scoring compute once
 PERFECT_COVERAGE = 1 - 2.0**-K  # ≈ 0.969: a perfect sampler's coverage as n → ∞ (m = n)
 
 
@@ -87,25 +84,11 @@ def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, *, k: 
     )
 
 
-_cache: OrderedDict[tuple[str, str, int, int], PRDC] = OrderedDict()
-
-
-def _prdc(target: Target, samples: np.ndarray, seed: int, size: int) -> PRDC:
-    """PRDC of ``samples`` against fresh target draws: computed once, then read from the cache."""
-    samples = np.ascontiguousarray(as_points(samples))
-    key = (hashlib.blake2b(samples.tobytes()).hexdigest(), target.fingerprint, seed, size)
-    scores = _cache.get(key)
-    if scores is None:
-        size = min(size, len(samples))
-        if len(samples) > size:
-            rng = np.random.default_rng(derive_seed(seed, "prdc", "subsample"))
-            samples = samples[rng.choice(len(samples), size, replace=False)]
-        reference = target.sample(size, derive_seed(seed, "prdc"))
-        scores = precision_recall_density_coverage(reference, samples)
-        _cache[key] = scores
-        if len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return scores
+# computed once per scoring, read by each of the metrics below
+_prdc = ReferenceComparison(
+    "prdc",
+    lambda reference, samples, seed: precision_recall_density_coverage(reference, samples),
+)
 
 
 @metric(

@@ -27,7 +27,6 @@ exponential moving average of the trained ones.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,8 +37,6 @@ from torch import nn
 from genbench.models.diffusion_samplers import NoiseSchedule, get_sampler
 from genbench.models.nn import (
     Standardizer,
-    WeightAverage,
-    adam,
     check_fitted,
     check_schedule,
     fourier_features,
@@ -47,28 +44,12 @@ from genbench.models.nn import (
     mlp,
     sample_in_chunks,
     seeded_init,
-    warmup_cosine,
+    sinusoidal_embedding,
 )
-from genbench.models.stack import (
-    Monitor,
-    StackableModel,
-    Streams,
-    descend,
-    model_means,
-    stacked_batches,
-)
+from genbench.models.stack import Monitor, StackableModel, Streams, model_means, optimise
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
-
-
-def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
-    """Transformer-style embedding of timesteps ``t`` (n,): sin and cos at ``dim``/2 frequencies
-    from 1 to 1/``max_period`` radians per step, (n, dim)."""
-    half = dim // 2
-    frequencies = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
-    angles = t.float()[:, None] * frequencies  # (n, dim/2)
-    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
 @models.register("ddpm")
@@ -146,27 +127,19 @@ class DDPM(StackableModel):
         monitor: Monitor,
         single: bool,
     ) -> None:
-        network = networks["network"]
-        optimizer = adam(network.parameters(), lr=self.lr, fused=single)
-        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
-        average = WeightAverage(network, self.ema_decay)
-        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
         alpha_bars = self.schedule.alpha_bars.float()
-        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
-        for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
-            x_0 = standardize(batch)
+        network = networks["network"]
+
+        def step_losses(step: int, x_0: torch.Tensor) -> torch.Tensor:  # x_0: ([M,] batch, 2)
             t = noise.randint(self.num_timesteps, self.batch_size)  # ([M,] batch)
             eps = noise.randn(self.batch_size, 2)
             alpha_bar = alpha_bars[t][..., None]  # ([M,] batch, 1)
             x_t = alpha_bar.sqrt() * x_0 + (1 - alpha_bar).sqrt() * eps
             error = (self._predict_noise(x_t, t, network) - eps) ** 2
-            losses = model_means(error, single)  # per model
-            descend(optimizer, losses.sum())
-            schedule.step()
-            average.update()
-            monitor.report(step, losses)
-        average.copy_to_network()  # the averaged weights are the trained model
+            return model_means(error, single)
+
+        optimise(self, network, models, targets, seeds, steps, monitor, single, step_losses)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

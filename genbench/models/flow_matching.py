@@ -36,11 +36,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from genbench.models.ddpm import sinusoidal_embedding
 from genbench.models.nn import (
     Standardizer,
-    WeightAverage,
-    adam,
     as_batch,
     check_fitted,
     check_schedule,
@@ -49,16 +46,9 @@ from genbench.models.nn import (
     mlp,
     sample_in_chunks,
     seeded_init,
-    warmup_cosine,
+    sinusoidal_embedding,
 )
-from genbench.models.stack import (
-    Monitor,
-    StackableModel,
-    Streams,
-    descend,
-    model_means,
-    stacked_batches,
-)
+from genbench.models.stack import Monitor, StackableModel, Streams, model_means, optimise
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
@@ -176,15 +166,10 @@ class FlowMatching(StackableModel):
         monitor: Monitor,
         single: bool,
     ) -> None:
-        network = networks["network"]
-        optimizer = adam(network.parameters(), lr=self.lr, fused=single)
-        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
-        average = WeightAverage(network, self.ema_decay)
-        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
-        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
-        for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
-            x_1 = standardize(batch)
+        network = networks["network"]
+
+        def step_losses(step: int, x_1: torch.Tensor) -> torch.Tensor:  # x_1: ([M,] batch, 2)
             x_0 = noise.randn(self.batch_size, 2)
             if self.coupling == "ot":
                 x_1 = torch.stack(
@@ -200,12 +185,9 @@ class FlowMatching(StackableModel):
             t = noise.rand(self.batch_size)  # ([M,] batch)
             x_t = (1 - t[..., None]) * x_0 + t[..., None] * x_1
             error = (self._velocity(x_t, t, network) - (x_1 - x_0)) ** 2
-            losses = model_means(error, single)  # per model
-            descend(optimizer, losses.sum())
-            schedule.step()
-            average.update()
-            monitor.report(step, losses)
-        average.copy_to_network()  # the averaged weights are the trained model
+            return model_means(error, single)
+
+        optimise(self, network, models, targets, seeds, steps, monitor, single, step_losses)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -53,6 +53,15 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) -> torch.Tensor:
+    """Transformer-style embedding of timesteps ``t`` (n,): sin and cos at ``dim``/2 frequencies
+    from 1 to 1/``max_period`` radians per step, (n, dim)."""
+    half = dim // 2
+    frequencies = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[:, None] * frequencies  # (n, dim/2)
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+
+
 def fourier_features(x: torch.Tensor, count: int, scale: float) -> torch.Tensor:
     """x itself, then sin and cos of each coordinate at ``count`` frequencies from ``scale`` down
     to ``scale``/10,000 radians per unit (geometrically spaced), for ``x`` (..., d):

@@ -33,8 +33,6 @@ from torch import nn
 
 from genbench.models.nn import (
     Standardizer,
-    WeightAverage,
-    adam,
     as_batch,
     check_fitted,
     check_schedule,
@@ -43,10 +41,9 @@ from genbench.models.nn import (
     mlp,
     sample_in_chunks,
     seeded_init,
-    warmup_cosine,
     zero_last_,
 )
-from genbench.models.stack import Monitor, StackableModel, descend, model_means, stacked_batches
+from genbench.models.stack import Monitor, StackableModel, model_means, optimise
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
@@ -139,9 +136,15 @@ class RealNVP(StackableModel):
     ) -> torch.Tensor:
         """log q(x) for ``x`` (..., 2) in the target's units, (...)."""
         standardize = standardize or self.standardizer_
-        z, log_det = self.to_latent(standardize(x), couplings)
-        log_det = log_det + standardize.log_abs_det()
-        return -0.5 * (z**2).sum(-1) - LOG_2PI + log_det  # log N(z; 0, I₂) + log |det|
+        return self._standard_log_prob(standardize(x), couplings, standardize.log_abs_det())
+
+    def _standard_log_prob(
+        self, y: torch.Tensor, couplings: nn.Module | None, log_abs_det: torch.Tensor
+    ) -> torch.Tensor:
+        """log q at the points whose standardised coordinates are ``y`` (..., 2), (...), given
+        the standardising map's ``log_abs_det``: log N(f(y); 0, I₂) + log |det|."""
+        z, log_det = self.to_latent(y, couplings)
+        return -0.5 * (z**2).sum(-1) - LOG_2PI + (log_det + log_abs_det)
 
     def _train(
         self,
@@ -154,19 +157,17 @@ class RealNVP(StackableModel):
         single: bool,
     ) -> None:
         couplings = networks["couplings"]
-        optimizer = adam(couplings.parameters(), lr=self.lr, fused=single)
-        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
-        average = WeightAverage(couplings, self.ema_decay)
-        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
-        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
-        for step, x in enumerate(batches, start=1):  # x: ([M,] batch, 2)
-            # negative log-likelihood, nats per point
-            losses = model_means(-self._log_prob(x, couplings, standardize), single)  # per model
-            descend(optimizer, losses.sum(), self.max_grad_norm, single)
-            schedule.step()
-            average.update()
-            monitor.report(step, losses)
-        average.copy_to_network()  # the averaged weights are the trained model
+        log_abs_det = Standardizer.stacked([m.standardizer_ for m in models], single).log_abs_det()
+
+        def step_losses(step: int, y: torch.Tensor) -> torch.Tensor:  # y: ([M,] batch, 2)
+            # negative log-likelihood, nats per point, of the points in the target's units
+            log_prob = self._standard_log_prob(y, couplings, log_abs_det)
+            return model_means(-log_prob, single)
+
+        optimise(
+            self, couplings, models, targets, seeds, steps, monitor, single, step_losses,
+            self.max_grad_norm,
+        )  # fmt: skip
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -21,7 +21,15 @@ import torch
 from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
-from genbench.models.nn import Standardizer, generator, progress_due, target_batches
+from genbench.models.nn import (
+    Standardizer,
+    WeightAverage,
+    adam,
+    generator,
+    progress_due,
+    target_batches,
+    warmup_cosine,
+)
 from genbench.targets.base import Target
 
 
@@ -216,6 +224,41 @@ def model_means(values: torch.Tensor, single: bool) -> torch.Tensor:
     Training sums these: model m's gradient is then that of its own mean loss, as if alone.
     """
     return values.mean() if single else values.flatten(1).mean(1)
+
+
+StepLosses = Callable[[int, torch.Tensor], torch.Tensor]  # (step, ([M,] B, 2)) → ([M],)
+
+
+def optimise(
+    model: Any,
+    network: nn.Module,
+    models: Sequence[Any],
+    targets: Sequence[Target],
+    seeds: Sequence[int],
+    steps: int,
+    monitor: Monitor,
+    single: bool,
+    step_losses: StepLosses,
+    max_grad_norm: float = 0.0,
+) -> None:
+    """The training loop of the families trained on one loss (the VAE, RealNVP, DDPM, flow
+    matching): ``steps`` Adam steps on ``network`` at ``model.lr``, warmed up over
+    ``model.warmup_steps`` and decayed on a cosine to ``model.final_lr`` of it, each on
+    ``step_losses(step, x)`` (each model's mean loss) for a batch ``x`` of ``model.batch_size``
+    draws of each model's target, standardised by its ``standardizer_``. The network ends
+    as the moving average of its weights (``model.ema_decay``; none at 0)."""
+    optimizer = adam(network.parameters(), lr=model.lr, fused=single)
+    schedule = warmup_cosine(optimizer, steps, model.warmup_steps, model.final_lr)
+    average = WeightAverage(network, model.ema_decay)
+    standardize = Standardizer.stacked([m.standardizer_ for m in models], single)
+    batches = stacked_batches(targets, model.batch_size, steps, seeds, model.device, single)
+    for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
+        losses = step_losses(step, standardize(batch))  # per model
+        descend(optimizer, losses.sum(), max_grad_norm, single)
+        schedule.step()
+        average.update()
+        monitor.report(step, losses)
+    average.copy_to_network()  # the averaged weights are the trained model
 
 
 class StackableModel(GenerativeModel):

@@ -27,8 +27,6 @@ from torch import nn
 
 from genbench.models.nn import (
     Standardizer,
-    WeightAverage,
-    adam,
     as_batch,
     check_fitted,
     check_schedule,
@@ -37,15 +35,13 @@ from genbench.models.nn import (
     mlp,
     sample_in_chunks,
     seeded_init,
-    warmup_cosine,
 )
 from genbench.models.stack import (
     Monitor,
     StackableModel,
     Streams,
-    descend,
     model_means,
-    stacked_batches,
+    optimise,
 )
 from genbench.registry import models
 from genbench.seeding import derive_seed
@@ -151,28 +147,20 @@ class VAE(StackableModel):
         single: bool,
     ) -> None:
         encoder, decoder = networks["encoder"], networks["decoder"]
-        both = nn.ModuleList([encoder, decoder])
-        optimizer = adam(both.parameters(), lr=self.lr, fused=single)
-        schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)
-        average = WeightAverage(both, self.ema_decay)
-        standardize = Standardizer.stacked([model.standardizer_ for model in models], single)
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
         warmup = self.kl_warmup * steps
-        batches = stacked_batches(targets, self.batch_size, steps, seeds, self.device, single)
-        for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
-            x = standardize(batch)
+
+        def step_losses(step: int, x: torch.Tensor) -> torch.Tensor:  # x: ([M,] batch, 2)
             z_mean, z_log_var = self._encode(x, encoder)  # ([M,] batch, k) each
             eps = noise.randn(self.batch_size, self.latent_dim)
             z = z_mean + torch.exp(0.5 * z_log_var) * eps
             reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
             kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
             weight = self.beta * min(1.0, step / warmup) if warmup else self.beta
-            losses = model_means(weight * kl - reconstruction, single)  # per model
-            descend(optimizer, losses.sum())
-            schedule.step()
-            average.update()
-            monitor.report(step, losses)
-        average.copy_to_network()  # the averaged weights are the trained model
+            return model_means(weight * kl - reconstruction, single)
+
+        both = nn.ModuleList([encoder, decoder])
+        optimise(self, both, models, targets, seeds, steps, monitor, single, step_losses)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

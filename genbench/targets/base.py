@@ -111,17 +111,22 @@ class Target(ABC):
 
     @cached_property
     def _grid_hdr_cache(self) -> tuple[float, np.ndarray]:
+        return self.highest_density_region(HDR_MASS)
+
+    def highest_density_region(self, mass: float) -> tuple[float, np.ndarray]:
+        """The level t with P_p(log p(X) >= t) = ``mass``, and P_p(X in region k and
+        log p(X) >= t) for each region, (K,); integrated on the fine grid over the plot range."""
         points, cell = self.grid()
-        mass = self.prob(points) * cell  # (m,) probability of each grid cell
-        order = np.argsort(mass)[::-1]
-        cumulative = np.cumsum(mass[order])
-        cut = int(np.searchsorted(cumulative, HDR_MASS * cumulative[-1]))
-        threshold = float(np.log(mass[order[cut]] / cell))
+        cells = self.prob(points) * cell  # (m,) probability of each grid cell
+        order = np.argsort(cells)[::-1]
+        cumulative = np.cumsum(cells[order])
+        cut = int(np.searchsorted(cumulative, mass * cumulative[-1]))
+        threshold = float(np.log(cells[order[cut]] / cell))
         inside = order[: cut + 1]
         regions = self.region_of(points[inside])
         per_region = np.bincount(
             regions[regions >= 0],
-            weights=mass[inside][regions >= 0],
+            weights=cells[inside][regions >= 0],
             minlength=len(self.region_names),
         )
         return threshold, per_region / cumulative[-1]

@@ -59,7 +59,7 @@ def test_a_dropped_mode_rises_above_chance_up_to_the_bayes_limit(metric, eight):
 def test_same_seed_same_value_and_the_seed_matters(eight):
     samples = eight.sample(2_000, seed=2)
     first = c2st.function(eight, samples, seed=4, size=400)  # subset, draws, folds, network
-    c2st_module._cache.clear()  # recompute rather than read back the stored result
+    c2st_module._scores.clear()  # recompute rather than read back the stored result
     assert c2st.function(eight, samples, seed=4, size=400) == first
     assert c2st.function(eight, samples, seed=5, size=400) != first
 

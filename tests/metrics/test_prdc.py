@@ -109,7 +109,7 @@ def test_narrow_samples_trade_recall_for_precision_and_wide_ones_the_reverse(eig
 def test_same_seed_same_value_and_the_seed_matters(eight):
     samples = eight.sample(3_000, seed=2)
     first = coverage_prdc.function(eight, samples, seed=4, size=1_000)  # subset and draws
-    prdc_module._cache.clear()  # recompute rather than read back the stored result
+    prdc_module._prdc.clear()  # recompute rather than read back the stored result
     assert coverage_prdc.function(eight, samples, seed=4, size=1_000) == first
     assert coverage_prdc.function(eight, samples, seed=5, size=1_000) != first
 

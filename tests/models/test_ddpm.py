@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from genbench.models.ddpm import DDPM, sinusoidal_embedding
+from genbench.models.ddpm import DDPM
 from genbench.models.diffusion_samplers import (
     SAMPLERS,
     Denoiser,
@@ -21,6 +21,7 @@ from genbench.models.diffusion_samplers import (
     timesteps_even_in_log_snr,
     timesteps_even_in_time,
 )
+from genbench.models.nn import sinusoidal_embedding
 from genbench.targets import get_target
 from tests.models.tiny import tiny_fit, tiny_model
 
