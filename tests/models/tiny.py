@@ -33,6 +33,7 @@ TINY: dict[str, dict[str, Any]] = {
     "gmm": dict(max_components=3, restarts=1),
     "pacgan": dict(generator_width=16, discriminator_width=16, batch_size=64),
     "kde": dict(candidates=3, folds=2),
+    "bayesnet": dict(bins=8),
 }
 TINY_STEPS = 20
 

@@ -14,7 +14,7 @@ def test_the_convergence_preset_trains_each_family_for_each_count_and_draws_it(t
     assert main(argv) == 0
     runs = pd.read_csv(out / "runs.csv")
     trained = runs[runs["model"] != "oracle"]
-    families = {"gan", "gan_stable", "vae", "realnvp", "ddpm", "fm", "gmm", "kde"}
+    families = {"gan", "gan_stable", "vae", "realnvp", "ddpm", "fm", "gmm", "kde", "bayesnet"}
     assert set(trained["model"]) == families
     steps = trained.groupby("model")["steps"].apply(sorted)
     assert (steps == [[5, 5, 10, 10]] * len(families)).all()
