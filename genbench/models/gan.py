@@ -30,6 +30,7 @@ from genbench.models.nn import (
     generator,
     glorot_,
     mlp,
+    on_sphere,
     sample_in_chunks,
     seeded_init,
     warmup_cosine,
@@ -46,26 +47,31 @@ from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
 
-PRIORS = ("auto", "uniform", "normal")
+PRIORS = ("auto", "uniform", "normal", "sphere")
 
 
 class LatentPrior(nn.Module):
-    """The latent distribution p(z): U[0, 1)^k or N(0, I_k), remembered as a saved buffer."""
+    """The latent distribution p(z): U[0, 1)^k, N(0, I_k) or uniform on the unit sphere
+    S^(k−1) (z = u / ‖u‖, u ~ N(0, I_k); for k = 1 the two points ±1). Uniform or normal is
+    remembered as a saved buffer (the ``auto`` rule picks it per target); the sphere is a
+    hyperparameter."""
 
-    def __init__(self, latent_dim: int, uniform: bool = False) -> None:
+    def __init__(self, latent_dim: int, uniform: bool = False, sphere: bool = False) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.register_buffer("uniform", torch.tensor(uniform))
+        self.sphere = sphere
+        self.register_buffer("uniform", torch.tensor(uniform and not sphere))
 
     @property
     def kind(self) -> str:
-        return "uniform" if bool(self.uniform) else "normal"
+        return "sphere" if self.sphere else "uniform" if bool(self.uniform) else "normal"
 
     def sample(self, num_samples: int, rng: torch.Generator) -> torch.Tensor:
         """Draws z, (num_samples, k), on the buffer's device."""
         draw = torch.rand if bool(self.uniform) else torch.randn
         shape = (num_samples, self.latent_dim)
-        return draw(shape, generator=rng, device=self.uniform.device)
+        z = draw(shape, generator=rng, device=self.uniform.device)
+        return on_sphere(z) if self.sphere else z
 
 
 def bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -88,7 +94,9 @@ class GAN(StackableModel):
 
     latent_dim: int = 2  # k, size of the latent space (the article sweeps 1, 2, 3, 10, 100)
     device: str = "cpu"  # torch device to train and sample on
-    prior: str = "auto"  # "uniform" U[0,1)^k, "normal" N(0, I), "auto" uniform on gaussian only
+    # "uniform" U[0,1)^k, "normal" N(0, I), "sphere" uniform on S^(k−1), "auto": uniform on
+    # the gaussian target, normal elsewhere (the article's rule)
+    prior: str = "auto"
     generator_width: int = 256  # units of each hidden ReLU layer of G
     generator_depth: int = 3  # hidden layers of G
     discriminator_width: int = 128  # units of each hidden LeakyReLU layer of D
@@ -126,7 +134,9 @@ class GAN(StackableModel):
                     lambda: nn.LeakyReLU(self.leaky_slope),
                 )
             ).to(self.device)
-        self.prior_ = LatentPrior(self.latent_dim, uniform=self.prior == "uniform").to(self.device)
+        self.prior_ = LatentPrior(
+            self.latent_dim, uniform=self.prior == "uniform", sphere=self.prior == "sphere"
+        ).to(self.device)
         self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
 
     def modules(self) -> dict[str, nn.Module]:

@@ -62,6 +62,11 @@ def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
 
 
+def on_sphere(u: torch.Tensor) -> torch.Tensor:
+    """``u`` (..., k) scaled to unit length: uniform on S^(k−1) when u is N(0, I_k)."""
+    return u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
 def fourier_features(x: torch.Tensor, count: int, scale: float) -> torch.Tensor:
     """x itself, then sin and cos of each coordinate at ``count`` frequencies from ``scale`` down
     to ``scale``/10,000 radians per unit (geometrically spaced), for ``x`` (..., d):

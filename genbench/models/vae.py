@@ -12,12 +12,18 @@ the model trade reconstruction for KL, and one that depends on z lets a k < 2 la
 curve and spread the missing dimension as local noise of the right width (the spiral's arm is
 0.1 wide, the eight modes' 0.2). In short runs a single learned variance per dimension smeared
 the spiral (W2 0.25–0.7 against 0.10–0.12 here). Its log is bounded below for stability.
+
+``prior`` constrains the latent space the decoder reads: ``"uniform"`` (U[0, 1)^k) or
+``"sphere"`` (uniform on the unit sphere S^(k−1)) instead of N(0, I_k). Each is the image of
+N(0, I_k) under a fixed map g (the normal CDF per coordinate; u ↦ u / ‖u‖), so the model is
+p(x) = ∫ p(x | g(u)) N(u; 0, I) du: the encoder, the KL term and the bound stay those of a
+Gaussian u, and the decoder sees g(u), whose law is the constrained prior.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +39,7 @@ from genbench.models.nn import (
     fourier_features,
     generator,
     mlp,
+    on_sphere,
     sample_in_chunks,
     seeded_init,
 )
@@ -48,6 +55,13 @@ from genbench.seeding import derive_seed
 from genbench.targets.base import Target
 
 LOG_2PI = math.log(2 * math.pi)
+
+# The fixed map g from N(0, I_k) to each prior the decoder can read (see the module's notes).
+LATENT_MAPS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "normal": lambda u: u,
+    "uniform": lambda u: 0.5 * (1 + torch.erf(u / math.sqrt(2))),  # Φ(u): U[0, 1)
+    "sphere": on_sphere,
+}
 
 
 def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -74,6 +88,7 @@ class VAE(StackableModel):
     latent_dim: int = 2  # k, size of the latent space (swept like the GAN's)
     device: str = "cpu"  # torch device to train and sample on
     beta: float = 1.0  # weight of KL(q(z|x) ‖ N(0, I)); 1 gives the true ELBO
+    prior: str = "normal"  # the decoder's latent law: "normal", "uniform" or "sphere" (above)
     # the KL weight ramps linearly from 0 to ``beta`` over this fraction of the steps: the
     # decoder learns to use z before the KL term pulls q(z|x) to the prior (on eight_gaussians
     # it halved the samples off the modes); 0: ``beta`` from the first step
@@ -98,6 +113,8 @@ class VAE(StackableModel):
 
     def __post_init__(self) -> None:
         check_schedule(self)
+        if self.prior not in LATENT_MAPS:
+            raise ValueError(f"prior must be one of {', '.join(LATENT_MAPS)}, got {self.prior!r}")
         if not 0 <= self.kl_warmup <= 1:
             raise ValueError(
                 f"kl_warmup is a fraction of the steps in [0, 1], got {self.kl_warmup}"
@@ -132,7 +149,8 @@ class VAE(StackableModel):
     def _decode(
         self, z: torch.Tensor, decoder: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of p(x | z), standardised, each (..., 2)."""
+        """Mean and log-variance of p(x | g(z)), standardised, each (..., 2); g the prior's map."""
+        z = LATENT_MAPS[self.prior](z)
         mean, raw = (decoder or self.decoder_)(self._features(z)).chunk(2, dim=-1)
         return mean, self.min_log_var + F.softplus(raw - self.min_log_var)  # smooth max
 
