@@ -52,22 +52,34 @@ class RunResults:
 
 
 def score(
-    target: str, samples: np.ndarray, *, seed: int = 0, metrics: Sequence[str] = ()
+    target: str,
+    samples: np.ndarray,
+    *,
+    seed: int = 0,
+    metrics: Sequence[str] = (),
+    training: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The default metrics of ``samples`` (n, 2) against the target named ``target``, and the
-    opt-in ``metrics`` named."""
-    return score_samples(get_target(target), samples, seed=seed, extra=metrics)
+    opt-in ``metrics`` named; ``training`` (m, 2), the points the samples' model learned from,
+    is what ``memorisation`` compares them with (ValueError if it is asked for without)."""
+    return score_samples(get_target(target), samples, seed=seed, extra=metrics, training=training)
 
 
 def floor(
-    target: str, num_samples: int, *, seed: int = 0, metrics: Sequence[str] = ()
+    target: str,
+    num_samples: int,
+    *,
+    seed: int = 0,
+    metrics: Sequence[str] = (),
+    training: np.ndarray | None = None,
 ) -> dict[str, float]:
     """The oracle's scores: the target's own sampler drawn and scored exactly as a run of seed
-    ``seed`` with ``num_samples`` samples is (the oracle row of such a run). No model beats it
-    in expectation; what it shows above the ideal values is the estimators' bias at this n."""
+    ``seed`` with ``num_samples`` samples is (the oracle row of such a run), against the
+    ``training`` set where a metric reads one. No model beats it in expectation; what it shows
+    above the ideal values is the estimators' bias at this n."""
     oracle = Oracle().fit(get_target(target), 0, seed)
     samples = oracle.sample(num_samples, sample_seed(seed))
-    return score(target, samples, seed=seed, metrics=metrics)
+    return score(target, samples, seed=seed, metrics=metrics, training=training)
 
 
 def run(
@@ -80,6 +92,7 @@ def run(
     steps: int | Sequence[int] | None = None,
     num_samples: int | None = None,
     metrics: Sequence[str] | None = None,
+    train_points: int | None = None,
     device: str = "auto",
     workers: int | None = None,
     executor: Executor | None = None,
@@ -92,7 +105,8 @@ def run(
 
     ``preset`` is a built-in name (``quick``, ``article``) or a preset TOML file; the keyword
     arguments narrow or override it as the command line's flags do (several ``steps`` train
-    every entry for each count: a convergence study). Runs execute on
+    every entry for each count: a convergence study; ``train_points`` trains every run on that
+    many fixed target draws of its seed instead of fresh ones). Runs execute on
     ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
     single-threaded processes, one per core, or this process alone with ``workers=1``). A Dask
     ``distributed.Client`` (or its ``get_executor()``) runs each group as one task on its
@@ -111,6 +125,7 @@ def run(
         steps=[steps] if isinstance(steps, int) else steps,
         num_samples=num_samples,
         metrics=metrics,
+        train_points=train_points,
     )
     device = resolve_device(device)
     store = ResultStore(out if out is not None else Path("results") / plan.preset.name)

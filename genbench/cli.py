@@ -18,6 +18,7 @@ from genbench.config import ConfigError
 from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
 from genbench.metrics import score
+from genbench.metrics.score import MIN_TRAINING_POINTS
 from genbench.registry import UnknownNameError, metrics, models, targets
 from genbench.results import ResultsError
 from genbench.targets import get_target
@@ -70,6 +71,12 @@ def add_score(commands: argparse._SubParsersAction) -> None:
         default=[],
         help="opt-in metrics to score as well as the default ones (see 'genbench list')",
     )
+    parser.add_argument(
+        "--training",
+        metavar="FILE",
+        help="the training set the samples' model learned from, in the samples' formats: "
+        "what --metrics memorisation compares them with",
+    )
     parser.set_defaults(handler=run_score)
 
 
@@ -82,7 +89,18 @@ def run_score(args: argparse.Namespace) -> int:
             f"metric {needs_model[0]} reads a trained model's density, not samples: "
             "score it in a grid (genbench run --metrics)"
         )
-    values = score(target, samples, seed=args.seed, extra=args.metrics)
+    needs_training = [name for name in args.metrics if metrics.get(name).uses_training]
+    if needs_training and args.training is None:
+        raise ConfigError(
+            f"metric {needs_training[0]} compares the samples with the training set their "
+            "model learned from: pass it with --training FILE"
+        )
+    training = (
+        load_samples(args.training, minimum=MIN_TRAINING_POINTS, what="training points")
+        if args.training is not None
+        else None
+    )
+    values = score(target, samples, seed=args.seed, extra=args.metrics, training=training)
     if args.json:
         # "dataset" repeats "target" for scripts written against earlier versions
         result = {"target": target.name, "dataset": target.name, "n": len(samples)}
@@ -91,7 +109,9 @@ def run_score(args: argparse.Namespace) -> int:
     from genbench.api import floor
     from genbench.tables import print_scores
 
-    floor_scores = floor(target.name, len(samples), seed=args.seed, metrics=args.metrics)
+    floor_scores = floor(
+        target.name, len(samples), seed=args.seed, metrics=args.metrics, training=training
+    )
     title = f"{args.samples} against {target.name} (n = {len(samples):,})"
     print_scores(title, values, floor_scores)
     return EXIT_OK
@@ -134,6 +154,13 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "trained for each count)",
     )
     parser.add_argument("--num-samples", type=positive_int, help="samples drawn and scored per run")
+    parser.add_argument(
+        "--train-points",
+        type=positive_int,
+        metavar="N",
+        help="train every run on N target draws fixed by its seed (a finite training set) "
+        "instead of fresh draws at every step; overrides the preset's train_points",
+    )
     parser.add_argument(
         "--metrics",
         nargs="+",
@@ -198,6 +225,7 @@ def run_run(args: argparse.Namespace) -> int:
             steps=args.steps,
             num_samples=args.num_samples,
             metrics=args.metrics,
+            train_points=args.train_points,
             device=args.device,
             workers=args.workers,
             executor=executor,
@@ -313,7 +341,13 @@ def run_list(args: argparse.Namespace) -> int:
     print("metrics:")
     for name in metrics.available():
         metric = metrics.get(name)
-        where = "run --metrics" if metric.uses_model else "run or score --metrics"
+        where = (
+            "run --metrics"
+            if metric.uses_model
+            else "run --train-points N --metrics, or score --training FILE --metrics"
+            if metric.uses_training
+            else "run or score --metrics"
+        )
         opt_in = "" if metric.default else f" (opt-in: a preset's metrics, {where})"
         print(f"  {name:<16} ideal {metric.ideal:g}: {metric.description}{opt_in}")
     return EXIT_OK

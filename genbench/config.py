@@ -46,6 +46,9 @@ class Preset:
     seeds: int  # seeds 0 … seeds − 1 for every cell of the grid
     num_samples: int  # samples drawn from every trained model and scored
     metrics: tuple[str, ...] = ()  # opt-in metrics scored besides the default ones
+    # Each run trains on this many target draws, fixed by its seed and resampled with
+    # replacement (a finite training set); None: fresh draws at every step, unlimited data
+    train_points: int | None = None
 
 
 def available_presets() -> list[str]:
@@ -86,6 +89,7 @@ def load_preset(name_or_path: str) -> Preset:
             seeds=int(data["seeds"]),
             num_samples=int(data["num_samples"]),
             metrics=as_names(data.get("metrics", []), "metrics"),
+            train_points=as_count(data.get("train_points"), "train_points"),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise ConfigError(
@@ -98,6 +102,15 @@ def as_names(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{key} must be a list of names, got {value!r}")
     return tuple(dict.fromkeys(value))
+
+
+def as_count(value: Any, key: str) -> int | None:
+    """A preset's optional whole number (``train_points = 1000``); None where it is absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an integer, got {value!r}")
+    return value
 
 
 def as_steps(value: Any) -> tuple[int, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genbench.metrics.score import MAX_SAMPLES, check_samples
+from genbench.metrics.score import MAX_SAMPLES, MIN_SAMPLES, check_samples
 
 # A CSV of MAX_SAMPLES rows is about 400 MB; refuse larger files before reading a byte of them.
 MAX_FILE_BYTES = 1 << 30
@@ -17,8 +17,11 @@ class InputError(ValueError):
     """Bad user input; its message is one line that says what is wrong and where."""
 
 
-def load_samples(path: str | Path) -> np.ndarray:
-    """The samples in ``path`` as a checked float64 (n, 2) array.
+def load_samples(
+    path: str | Path, *, minimum: int = MIN_SAMPLES, what: str = "samples"
+) -> np.ndarray:
+    """The samples in ``path`` as a checked float64 (n, 2) array of at least ``minimum`` rows
+    (``what`` names them in errors: "training points").
 
     ``.npy``: an (n, 2) numeric array (no pickles). ``.csv``: two numeric columns, comma
     separated, optionally under one header line. Raises :class:`InputError` for anything else.
@@ -44,7 +47,7 @@ def load_samples(path: str | Path) -> np.ndarray:
     else:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'!r}; use .npy or .csv")
     try:
-        return check_samples(samples)
+        return check_samples(samples, minimum=minimum, what=what)
     except ValueError as error:
         raise InputError(f"{path}: {error}") from None
 

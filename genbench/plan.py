@@ -23,7 +23,7 @@ from typing import Any
 from genbench.config import ConfigError, Preset
 from genbench.metrics import MIN_SAMPLES
 from genbench.metrics.base import selected_metrics
-from genbench.metrics.score import MAX_SAMPLES
+from genbench.metrics.score import MAX_SAMPLES, MIN_TRAINING_POINTS
 from genbench.models import reference_models
 from genbench.models.base import GenerativeModel
 from genbench.registry import metrics, models, targets
@@ -50,6 +50,8 @@ class RunSpec:
     num_samples: int
     params: Mapping[str, Any] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()  # opt-in metrics to score besides the default ones
+    # target draws in the run's finite training set (``TrainingSet``); None: fresh draws
+    train_points: int | None = None
 
     @property
     def key(self) -> str:
@@ -57,11 +59,14 @@ class RunSpec:
 
     def config(self) -> dict[str, Any]:
         """Everything that determines this run's result (the device aside), as JSON data;
-        ``metrics`` only when it names some, so that runs scored with the default metrics have
-        the configuration they always had."""
+        ``metrics`` only when it names some and ``train_points`` only when it is set, so that
+        runs scored with the default metrics on fresh draws have the configuration they always
+        had (and their folders resume)."""
         config = dataclasses.asdict(self) | {"params": dict(self.params)}
         if not self.metrics:
             del config["metrics"]
+        if self.train_points is None:
+            del config["train_points"]
         return json.loads(json.dumps(config))
 
 
@@ -101,9 +106,10 @@ def narrow(
     steps: Sequence[int] | None = None,
     num_samples: int | None = None,
     metrics: Sequence[str] | None = None,
+    train_points: int | None = None,
 ) -> Preset:
     """The preset with the command line's selections and overrides applied (``metrics``:
-    opt-in metrics added to the preset's own)."""
+    opt-in metrics added to the preset's own; ``train_points`` replaces the preset's)."""
     for asked, known, what in [
         (models, preset.models, "model"),
         (targets, preset.targets, "target"),
@@ -130,6 +136,7 @@ def narrow(
         seeds=seeds if seeds is not None else preset.seeds,
         num_samples=num_samples if num_samples is not None else preset.num_samples,
         metrics=opt_in_metrics([*preset.metrics, *(metrics or ())]),
+        train_points=train_points if train_points is not None else preset.train_points,
     )
 
 
@@ -145,7 +152,18 @@ def validate(preset: Preset) -> None:
     for name in preset.targets:
         targets.get(name)  # UnknownNameError names the known targets
     for name in preset.metrics:
-        metrics.get(name)  # UnknownNameError names the registered metrics
+        if metrics.get(name).uses_training and preset.train_points is None:
+            raise ConfigError(
+                f"{name} needs a finite training set: set train_points in the preset or pass "
+                "--train-points N"
+            )
+    if preset.train_points is not None and not (
+        MIN_TRAINING_POINTS <= preset.train_points <= MAX_SAMPLES
+    ):
+        raise ConfigError(
+            f"train_points must be between {MIN_TRAINING_POINTS} and {MAX_SAMPLES:,}, "
+            f"got {preset.train_points:,}"
+        )
     for entry, model_plan in preset.models.items():
         if entry in reference_models():  # every grid runs it already, under that name
             raise ConfigError(f"model {entry!r}: that name is the reference model's, run anyway")
@@ -178,7 +196,16 @@ def expand(preset: Preset) -> list[RunSpec]:
             for seed in range(preset.seeds):
                 runs.append(
                     RunSpec(
-                        target, name, name, fixed, seed, 0, preset.num_samples, {}, preset.metrics
+                        target,
+                        name,
+                        name,
+                        fixed,
+                        seed,
+                        0,
+                        preset.num_samples,
+                        {},
+                        preset.metrics,
+                        preset.train_points,  # not trained on, but scored against
                     )
                 )
         for entry, plan in preset.models.items():
@@ -197,6 +224,7 @@ def expand(preset: Preset) -> list[RunSpec]:
                                 preset.num_samples,
                                 dict(plan.params),
                                 preset.metrics,
+                                preset.train_points,
                             )
                         )
     return runs

@@ -5,6 +5,12 @@ its arguments and its records are plain picklable data, and it tells how far it 
 ``on_event`` (:class:`Started`, then :class:`Trained` steps). A run whose adapter raises is
 recorded as ``failed`` with the error; one whose samples are not finite as ``diverged``. Either
 way its metrics stay empty and the other runs go on.
+
+A run with ``train_points`` trains on a finite :class:`TrainingSet` of its target, its own
+seed's, and is still scored against the target itself; the opt-in metrics that read the
+training set (``memorisation``) get its points. The reference models (the oracle) are the
+target's sampler and never train on it, but are scored against it all the same: their values
+are the floor of those metrics too.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from genbench.results import RunRecord, Status
 from genbench.seeding import derive_seed
 from genbench.targets import get_target
 from genbench.targets.base import Target
+from genbench.targets.training import TrainingSet
 
 
 @dataclass(frozen=True)
@@ -62,10 +69,12 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the runs it serves
     for index, spec in enumerate(group.runs):
         sharing.setdefault((spec.target, spec.seed), []).append(index)
-    trainees = [
-        Trainee(group.runs[members[0]], targets[members[0]], recorded(group, group.runs, members))
-        for members in sharing.values()
-    ]
+    trainees = []
+    for members in sharing.values():
+        spec, target = group.runs[members[0]], targets[members[0]]
+        training = training_set(spec, target)
+        data = target if training is None or group.family.reference else training
+        trainees.append(Trainee(spec, data, recorded(group, group.runs, members), training))
     together = train(group.family, group.runs[0], trainees, device, emit)
     for members, trainee in zip(sharing.values(), trainees, strict=True):
         for index in members:
@@ -77,8 +86,17 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
             if trainee.recorder is not None and group.runs[index].key in group.record:
                 record.frames = trainee.recorder.frames
             model = with_sampling(trainee.model, group.family, group.runs[index])
-            sample_and_score(group.runs[index], targets[index], record, model, device)
+            points = trainee.training.points if trainee.training is not None else None
+            sample_and_score(group.runs[index], targets[index], record, model, device, points)
     return records
+
+
+def training_set(spec: RunSpec, target: Target) -> TrainingSet | None:
+    """The run's finite training set, ``spec.train_points`` draws of ``target`` fixed by its
+    seed (the same for every model of that target and seed); None: fresh draws."""
+    if spec.train_points is None:
+        return None
+    return TrainingSet(target, spec.train_points, spec.seed)
 
 
 def new_record(spec: RunSpec, target: Target) -> RunRecord:
@@ -100,11 +118,12 @@ def recorded(group: RunGroup, runs: Sequence[RunSpec], members: Sequence[int]) -
 
 @dataclasses.dataclass
 class Trainee:
-    """One model to train: its run, its target, and what training left."""
+    """One model to train: its run, what it trains on, and what training left."""
 
     spec: RunSpec
-    target: Target
+    target: Target  # the target itself, or its finite training set
     record_frames: bool
+    training: TrainingSet | None = None  # the run's finite training set, if it has one
     model: GenerativeModel | None = None
     recorder: FrameRecorder | None = None
     seconds: float = 0.0  # its share of the training time
@@ -202,9 +221,15 @@ def with_sampling(
 
 
 def sample_and_score(
-    spec: RunSpec, target: Target, record: RunRecord, model: GenerativeModel, device: str
+    spec: RunSpec,
+    target: Target,
+    record: RunRecord,
+    model: GenerativeModel,
+    device: str,
+    training: np.ndarray | None = None,
 ) -> None:
-    """Draw the run's samples and score them into ``record`` (``diverged`` if any is not
+    """Draw the run's samples and score them into ``record`` against ``target`` and, for the
+    metrics that read it, the run's ``training`` set (N, 2) (``diverged`` if any sample is not
     finite, ``failed`` if the adapter raises or returns something that is not points)."""
     try:
         start = time.perf_counter()
@@ -220,7 +245,7 @@ def sample_and_score(
             record.error = f"{(~finite).sum()} of {len(samples)} samples are NaN or infinite"
             return
         record.metrics = score(target, samples, seed=spec.seed)  # the default metrics
-        score_opt_in(spec, target, samples, record, model)
+        score_opt_in(spec, target, samples, record, model, training)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # an adapter that raises, or a wrong shape or dtype
@@ -228,15 +253,22 @@ def sample_and_score(
 
 
 def score_opt_in(
-    spec: RunSpec, target: Target, samples: np.ndarray, record: RunRecord, model: GenerativeModel
+    spec: RunSpec,
+    target: Target,
+    samples: np.ndarray,
+    record: RunRecord,
+    model: GenerativeModel,
+    training: np.ndarray | None = None,
 ) -> None:
-    """Score ``record`` with the opt-in metrics ``spec`` asks for. One that raises costs only
-    its own column (NaN, with the error in ``record.error``): the run and its default metrics
-    stand."""
+    """Score ``record`` with the opt-in metrics ``spec`` asks for (``training``: the run's
+    training set (N, 2), for those that read it). One that raises costs only its own column
+    (NaN, with the error in ``record.error``): the run and its default metrics stand."""
     problems = []
     for name in spec.metrics:
         try:
-            record.metrics[name] = metrics.get(name)(target, samples, seed=spec.seed, model=model)
+            record.metrics[name] = metrics.get(name)(
+                target, samples, seed=spec.seed, model=model, training=training
+            )
         except KeyboardInterrupt:
             raise
         except Exception as error:

@@ -71,6 +71,12 @@ class Metric:
     # reads more than its samples (its ``log_prob``). Such a metric is scored where a model is
     # at hand, in a grid's runs; ``genbench score`` of bare samples leaves it out.
     uses_model: bool = False
+    # The function also takes the training set the samples' model learned from,
+    # ``f(target, samples, *, seed, training)`` with ``training`` (m, 2): a question about a
+    # finite training set (memorisation), not about the target alone. Such a metric is opt-in;
+    # a grid scores it where its runs train on one (``train_points``), ``genbench score`` where
+    # ``--training`` gives one.
+    uses_training: bool = False
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -83,19 +89,37 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
         if not low <= self.ideal <= high:
             raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
-        if self.ranks and (not self.default or self.uses_model):
+        if self.ranks and (not self.default or self.uses_model or self.uses_training):
             raise ValueError(f"metric {self.name!r}: the ranking metric must score every run")
+        if self.default and self.uses_training:
+            raise ValueError(f"metric {self.name!r}: a metric of the training set must be opt-in")
         if self.practical_change is not None and not self.practical_change >= 0:
             raise ValueError(f"metric {self.name!r}: practical_change must be 0 or more")
 
     def __call__(
-        self, target: Target, samples: np.ndarray, *, seed: int = 0, model: Any = None
+        self,
+        target: Target,
+        samples: np.ndarray,
+        *,
+        seed: int = 0,
+        model: Any = None,
+        training: np.ndarray | None = None,
     ) -> float:
+        """The metric of ``samples`` (n, 2) against ``target``; ``model`` and ``training``
+        (m, 2) are passed on to the metrics that read them, and ignored by the others."""
+        needs: dict[str, Any] = {}
         if self.uses_model:
             if model is None:
                 raise ValueError(f"metric {self.name!r} needs the trained model, not only samples")
-            return float(self.function(target, samples, seed=seed, model=model))
-        return float(self.function(target, samples, seed=seed))
+            needs["model"] = model
+        if self.uses_training:
+            if training is None:
+                raise ValueError(
+                    f"metric {self.name!r} needs the training set the samples' model learned "
+                    "from, not only samples"
+                )
+            needs["training"] = training
+        return float(self.function(target, samples, seed=seed, **needs))
 
     def improvement(self, old: float, new: float) -> float:
         """How much closer to the ideal ``new`` is than ``old``; positive means better."""
@@ -122,6 +146,7 @@ def metric(
     practical_change: float | None = None,
     default: bool = True,
     uses_model: bool = False,
+    uses_training: bool = False,
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -143,6 +168,7 @@ def metric(
                 practical_change=practical_change,
                 default=default,
                 uses_model=uses_model,
+                uses_training=uses_training,
             )
         )
 

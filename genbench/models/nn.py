@@ -220,8 +220,12 @@ class Standardizer(nn.Module):
 
     @classmethod
     def of_target(cls, target: Target) -> Standardizer:
-        """The mean and scale of ``STANDARDIZE_DRAWS`` fixed draws from ``target``."""
-        draws = torch.as_tensor(target.sample(STANDARDIZE_DRAWS, derive_seed(0, "standardize")))
+        """The mean and scale of ``STANDARDIZE_DRAWS`` fixed draws from ``target``'s
+        distribution (its ``population``: a finite training set's target)."""
+        # an object that only quacks like a target (a ``sample`` method) is its own population
+        population = getattr(target, "population", target)
+        draws = population.sample(STANDARDIZE_DRAWS, derive_seed(0, "standardize"))
+        draws = torch.as_tensor(draws)
         mean = draws.mean(0)
         scale = (draws - mean).pow(2).mean().sqrt()
         return cls(mean.float(), scale.float())

@@ -71,6 +71,14 @@ class Target(ABC):
         rng = np.random.default_rng(seed)
         return self._sample(rng, int(num_samples))
 
+    @property
+    def population(self) -> Target:
+        """The distribution this target's draws come from: itself. A finite training set of
+        draws (``genbench.targets.training.TrainingSet``) answers with its target, so that what
+        is a property of the distribution, not of a run's data (a model's standardisation), is
+        computed from the distribution."""
+        return self
+
     def prob(self, x: np.ndarray) -> np.ndarray:
         """Exact density at ``x`` (n, 2), (n,)."""
         return np.exp(self.log_prob(x))

@@ -174,3 +174,56 @@ def test_a_bad_first_row_is_not_mistaken_for_a_header(tmp_path, capsys):
     path.write_text("0.5,abc\n" + "1,2\n" * 150)
     assert main(["score", "--target", "spiral", str(path)]) == 2
     assert "line 1 is not two numbers" in capsys.readouterr().err
+
+
+def test_memorisation_needs_training_and_scores_with_it(tmp_path, capsys, eight_samples):
+    folder, samples = eight_samples
+    asked = ["--target", "eight_gaussians", str(folder / "s.npy"), "--metrics", "memorisation"]
+    assert main(["score", *asked, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and "memorisation" in err[0] and "--training FILE" in err[0]
+
+    # half the samples copy the training set (1), half are new to it (0.5): about 0.75
+    half = samples[: len(samples) // 2]
+    np.save(tmp_path / "copied.npy", half)
+    np.savetxt(tmp_path / "copied.csv", half, delimiter=",", header="x,y", comments="")
+    for training in ["copied.npy", "copied.csv"]:
+        result = run_json(capsys, *asked, "--training", str(tmp_path / training))
+        assert set(result["metrics"]) == SPEC_KEYS | {"memorisation"}
+        assert result["metrics"]["memorisation"] == pytest.approx(0.75, abs=0.05)
+    np.save(tmp_path / "other.npy", get_target("eight_gaussians").sample(300, seed=7))
+    fresh = run_json(capsys, *asked, "--training", str(tmp_path / "other.npy"))
+    assert fresh["metrics"]["memorisation"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_table_gives_memorisations_floor(tmp_path, capsys, eight_samples):
+    folder, samples = eight_samples
+    np.save(tmp_path / "training.npy", samples)
+    assert (
+        main(
+            [
+                *["score", "--target", "eight_gaussians", str(folder / "s.npy")],
+                *["--metrics", "memorisation", "--training", str(tmp_path / "training.npy")],
+            ]
+        )
+        == 0
+    )
+    row = next(line for line in capsys.readouterr().out.splitlines() if "memorisation" in line)
+    value, floor = re.findall(r"\d\.?\d*", row)[:2]
+    assert float(value) == 1 and float(floor) == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_bad_training_file_is_one_line_and_exit_2(tmp_path, capsys, eight_samples):
+    folder, _ = eight_samples
+    np.save(tmp_path / "one.npy", np.zeros((1, 2)))
+    asked = ["score", "--target", "eight_gaussians", str(folder / "s.npy")]
+    for training, message in [
+        (tmp_path / "one.npy", "need at least 2 training points"),
+        (tmp_path / "missing.npy", "no such file"),
+    ]:
+        code = main([*asked, "--metrics", "memorisation", "--training", str(training)])
+        assert code == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]

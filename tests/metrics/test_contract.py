@@ -18,9 +18,13 @@ from genbench.targets import get_target
 
 NUM_SAMPLES = 2_000  # enough that a perfect sampler's 1 % of negative space is 20 ± 4 points
 METRICS = metrics.available()
-# Metrics of samples alone; those that read a trained model's density (``uses_model``) have
-# their own tests (test_exact_kl.py)
-SAMPLE_METRICS = [name for name in METRICS if not metrics.get(name).uses_model]
+# Metrics of samples alone; those that read a trained model's density (``uses_model``) or the
+# training set (``uses_training``) have their own tests (test_exact_kl.py, test_memorisation.py)
+SAMPLE_METRICS = [
+    name
+    for name in METRICS
+    if not metrics.get(name).uses_model and not metrics.get(name).uses_training
+]
 # Fidelity-only metrics judge where each sample lands, not how the samples spread: samples all
 # on one typical point of the target land where it has mass and score at (precision) or near
 # (density) the ideal. Collapse is tested where it shows, on recall and coverage (test_prdc.py).
