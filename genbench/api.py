@@ -93,6 +93,7 @@ def run(
     num_samples: int | None = None,
     metrics: Sequence[str] | None = None,
     train_points: int | None = None,
+    priors: Sequence[str] | None = None,
     device: str = "auto",
     workers: int | None = None,
     executor: Executor | None = None,
@@ -106,7 +107,8 @@ def run(
     ``preset`` is a built-in name (``quick``, ``article``) or a preset TOML file; the keyword
     arguments narrow or override it as the command line's flags do (several ``steps`` train
     every entry for each count: a convergence study; ``train_points`` trains every run on that
-    many fixed target draws of its seed instead of fresh ones). Runs execute on
+    many fixed target draws of its seed instead of fresh ones; ``priors`` sweeps the latent
+    prior of the entries whose family has one, each as ``<entry>_<prior>``). Runs execute on
     ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
     single-threaded processes, one per core, or this process alone with ``workers=1``). A Dask
     ``distributed.Client`` (or its ``get_executor()``) runs each group as one task on its
@@ -126,6 +128,7 @@ def run(
         num_samples=num_samples,
         metrics=metrics,
         train_points=train_points,
+        priors=priors,
     )
     device = resolve_device(device)
     store = ResultStore(out if out is not None else Path("results") / plan.preset.name)

@@ -162,6 +162,13 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "instead of fresh draws at every step; overrides the preset's train_points",
     )
     parser.add_argument(
+        "--priors",
+        nargs="+",
+        metavar="PRIOR",
+        help="latent priors to sweep for the families that have one (gan, vae): normal, uniform, "
+        "sphere; each entry runs as <entry>_<prior> (families without a prior ignore it)",
+    )
+    parser.add_argument(
         "--metrics",
         nargs="+",
         metavar="METRIC",
@@ -226,6 +233,7 @@ def run_run(args: argparse.Namespace) -> int:
             num_samples=args.num_samples,
             metrics=args.metrics,
             train_points=args.train_points,
+            priors=args.priors,
             device=args.device,
             workers=args.workers,
             executor=executor,

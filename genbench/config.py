@@ -33,6 +33,9 @@ class ModelPlan:
     latent_dims: tuple[int, ...]  # swept latent sizes; ignored by fixed-latent families
     steps: tuple[int, ...]  # optimiser steps per run; several make a convergence study
     params: Mapping[str, Any] = field(default_factory=dict)  # hyperparameters for the adapter
+    # latent priors to sweep (families with a ``prior`` hyperparameter): each runs as the entry
+    # ``<entry>_<prior>``; empty: the entry as it is
+    priors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ def load_preset(name_or_path: str) -> Preset:
                 latent_dims=tuple(plan.get("latent_dims", (2,))),
                 steps=as_steps(plan["steps"]),
                 params=dict(plan.get("params", {})),
+                priors=as_names(plan.get("priors", []), "priors"),
             )
             for entry, plan in data["models"].items()
         }

@@ -75,6 +75,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             "model": model,
             "latent_dim": latent_dim,
             "steps": steps,
+            **({"prior": group["prior"].fillna("").iloc[0]} if "prior" in group else {}),
             "seeds": len(group),
             "failed": int((group["status"] != "ok").sum()),
         }

@@ -20,13 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from genbench.config import ConfigError, Preset
+from genbench.config import ConfigError, ModelPlan, Preset
 from genbench.metrics import MIN_SAMPLES
 from genbench.metrics.base import selected_metrics
 from genbench.metrics.score import MAX_SAMPLES, MIN_TRAINING_POINTS
 from genbench.models import reference_models
 from genbench.models.base import GenerativeModel
 from genbench.registry import metrics, models, targets
+from genbench.registry import models as model_registry  # where an argument is called models
 from genbench.results import run_key
 
 MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
@@ -107,9 +108,11 @@ def narrow(
     num_samples: int | None = None,
     metrics: Sequence[str] | None = None,
     train_points: int | None = None,
+    priors: Sequence[str] | None = None,
 ) -> Preset:
     """The preset with the command line's selections and overrides applied (``metrics``:
-    opt-in metrics added to the preset's own; ``train_points`` replaces the preset's)."""
+    opt-in metrics added to the preset's own; ``train_points`` replaces the preset's;
+    ``priors`` replaces the swept priors of the entries whose family has a latent prior)."""
     for asked, known, what in [
         (models, preset.models, "model"),
         (targets, preset.targets, "target"),
@@ -125,6 +128,9 @@ def narrow(
             plan,
             latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
             steps=tuple(sorted(set(steps))) if steps else plan.steps,
+            priors=tuple(dict.fromkeys(priors))
+            if priors and has_prior(model_registry.get(plan.family))
+            else plan.priors,
         )
         for entry, plan in preset.models.items()
         if not models or entry in models
@@ -172,6 +178,13 @@ def validate(preset: Preset) -> None:
             raise ConfigError(f"model {entry!r}: steps must be positive")
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
+        if model_plan.priors and not has_prior(models.get(model_plan.family)):
+            raise ConfigError(f"model {entry!r}: family {model_plan.family!r} has no latent prior")
+        if model_plan.priors and "prior" in model_plan.params:
+            raise ConfigError(f"model {entry!r}: give either priors or params.prior, not both")
+        for name in entry_names(entry, model_plan):
+            if name != entry and name in preset.models:
+                raise ConfigError(f"model {entry!r}: its prior sweep's entry {name!r} is taken")
     if not preset.targets or not preset.models:
         raise ConfigError("the grid is empty: no target or no model selected")
     if preset.seeds < 1:
@@ -210,24 +223,42 @@ def expand(preset: Preset) -> list[RunSpec]:
                 )
         for entry, plan in preset.models.items():
             fixed = models.get(plan.family).fixed_latent_dim
-            for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
-                for steps in plan.steps:
-                    for seed in range(preset.seeds):
-                        runs.append(
-                            RunSpec(
-                                target,
-                                entry,
-                                plan.family,
-                                latent_dim,
-                                seed,
-                                steps,
-                                preset.num_samples,
-                                dict(plan.params),
-                                preset.metrics,
-                                preset.train_points,
+            for name, params in zip(entry_names(entry, plan), entry_params(plan), strict=True):
+                for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
+                    for steps in plan.steps:
+                        for seed in range(preset.seeds):
+                            runs.append(
+                                RunSpec(
+                                    target,
+                                    name,
+                                    plan.family,
+                                    latent_dim,
+                                    seed,
+                                    steps,
+                                    preset.num_samples,
+                                    params,
+                                    preset.metrics,
+                                    preset.train_points,
+                                )
                             )
-                        )
     return runs
+
+
+def has_prior(family: type[GenerativeModel]) -> bool:
+    """Whether ``family`` takes a latent ``prior`` hyperparameter (the GAN and the VAE do)."""
+    return dataclasses.is_dataclass(family) and any(
+        f.name == "prior" for f in dataclasses.fields(family)
+    )
+
+
+def entry_names(entry: str, plan: ModelPlan) -> list[str]:
+    """The leaderboard entries of ``plan``: one per swept prior (``gan_sphere``), or itself."""
+    return [f"{entry}_{prior}" for prior in plan.priors] or [entry]
+
+
+def entry_params(plan: ModelPlan) -> list[dict[str, Any]]:
+    """The hyperparameters of each of ``entry_names``: the plan's, with its prior."""
+    return [dict(plan.params) | {"prior": prior} for prior in plan.priors] or [dict(plan.params)]
 
 
 def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> GenerativeModel:

@@ -238,6 +238,11 @@ def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
         rows.append(row)
     frame = pd.DataFrame(rows)
     columns = run_columns(frame.columns)
+    configs = [json.loads(config) for config in frame.get("config", [])]
+    priors = [config.get("params", {}).get("prior", "") for config in configs]
+    if any(priors):  # a latent prior set or swept: a column after the latent size
+        frame["prior"] = priors
+        columns.insert(columns.index("latent_dim") + 1, "prior")
     frame = frame.reindex(columns=columns + [c for c in frame.columns if c not in columns])
     return frame.sort_values(RUN_ID, kind="stable").reset_index(drop=True)
 
