@@ -11,7 +11,8 @@ Conventions shared by all figures, so that a reader learns them once:
   aspect, its exact density as a faint grey image underneath;
 - each model has one colour from the Okabe–Ito palette (distinguishable with every common
   colour-vision deficiency) and one marker in every figure, and no two models share both
-  (past seven models the colours repeat with other markers); the oracle is black and dashed;
+  (past seven models the colours repeat with other markers and line styles); the oracle is
+  black and dashed;
 - every panel that shows a run states its key metrics (seed means) in its corner.
 
 The package, by concept: ``style`` (model colours and markers, the canvas, PNG writing, label
@@ -50,6 +51,7 @@ from genbench.plots.style import (
     PALETTE,
     axis_label,
     model_colours,
+    model_linestyles,
     model_markers,
     new_figure,
     save_png,
@@ -86,6 +88,7 @@ __all__ = [
     "metric_curves",
     "metrics_text",
     "model_colours",
+    "model_linestyles",
     "model_markers",
     "new_figure",
     "sample_grid",

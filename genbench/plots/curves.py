@@ -18,6 +18,7 @@ from genbench.models import is_reference
 from genbench.plots.style import (
     ORACLE_COLOUR,
     model_colours,
+    model_linestyles,
     model_markers,
     new_figure,
     text_inches,
@@ -43,6 +44,7 @@ def metric_curves(
     """
     models = [m for m in models if not is_reference(m)]
     colours, markers = model_colours(models), model_markers(models)
+    lines = model_linestyles(models)
     columns = 3 if len(metric_names) > 4 else max(1, len(metric_names))
     rows = int(np.ceil(len(metric_names) / columns))
     figure = new_figure(max(3.3 * columns, text_inches(title, 11) + 0.3), 2.55 * rows + 0.8)
@@ -81,7 +83,7 @@ def metric_curves(
             values += [mean, low, high]
             style = {"color": colours[model], "marker": markers[model], "markersize": 4.5}
             if len(part) > 1:
-                axes.plot(where, mean, label=model, linewidth=1.6, **style)
+                axes.plot(where, mean, label=model, linewidth=1.6, linestyle=lines[model], **style)
                 axes.fill_between(where, low, high, color=colours[model], alpha=0.18, linewidth=0)
             else:
                 error = np.array([[mean[0] - low[0]], [high[0] - mean[0]]])
@@ -105,7 +107,16 @@ def metric_curves(
         style_metric_axes(axes, metric, ticks, drawn, X_LABELS.get(x, x))
 
     handles = [
-        Line2D([], [], color=colours[m], marker=markers[m], markersize=5, linewidth=1.6, label=m)
+        Line2D(
+            [],
+            [],
+            color=colours[m],
+            marker=markers[m],
+            markersize=5,
+            linewidth=1.6,
+            linestyle=lines[m],
+            label=m,
+        )
         for m in models
         if (swept["model"] == m).any()
     ]

@@ -23,6 +23,7 @@ from genbench.registry import metrics
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]  # a second cue besides colour, per model
 ORACLE_COLOUR = "#000000"
+LINESTYLES = ["-", "-.", ":"]  # per turn of the palette: solid, then dash-dotted, dotted
 
 DPI = 110  # enough for a slide, small enough for files of a few hundred KB
 
@@ -66,6 +67,17 @@ def model_colours(models: Sequence[str]) -> dict[str, str]:
     """One palette colour per model; the oracle is black."""
     floors = dict.fromkeys(reference_models(), ORACLE_COLOUR)
     return floors | {m: _style(i)[0] for m, i in _style_indices(models).items()}
+
+
+def model_linestyles(models: Sequence[str]) -> dict[str, str]:
+    """One line style per model: solid for the first seven, then dash-dotted and dotted as the
+    colours repeat, so that two models of one colour differ in their lines as in their markers.
+    The oracle is dashed."""
+    floors = dict.fromkeys(reference_models(), "--")
+    return floors | {
+        m: LINESTYLES[(i // len(PALETTE)) % len(LINESTYLES)]
+        for m, i in _style_indices(models).items()
+    }
 
 
 def model_markers(models: Sequence[str]) -> dict[str, str]:

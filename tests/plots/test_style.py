@@ -37,3 +37,13 @@ def test_the_reference_is_black_without_a_marker_and_takes_no_style():
     shown = styles([oracle, *(f"model_{i}" for i in range(7))])
     assert shown[oracle] == (plots.ORACLE_COLOUR, "_")
     assert shown["model_0"] == (plots.PALETTE[0], plots.MARKERS[0])
+
+
+def test_models_that_share_a_colour_differ_in_their_lines():
+    oracle = reference_models()[0]
+    models = [oracle, *(f"model_{i:02d}" for i in range(15))]
+    colours, lines = plots.model_colours(models), plots.model_linestyles(models)
+    assert lines[oracle] == "--"
+    assert [lines[f"model_{i:02d}"] for i in (0, 6, 7, 13, 14)] == ["-", "-", "-.", "-.", ":"]
+    pairs = {(colours[m], lines[m]) for m in models[1:]}
+    assert len(pairs) == 15  # no two models alike in both colour and line
