@@ -181,7 +181,9 @@ def validate(preset: Preset) -> None:
         if model_plan.priors and not has_prior(models.get(model_plan.family)):
             raise ConfigError(f"model {entry!r}: family {model_plan.family!r} has no latent prior")
         if model_plan.priors and "prior" in model_plan.params:
-            raise ConfigError(f"model {entry!r}: give either priors or params.prior, not both")
+            raise ConfigError(
+                f"model {entry!r}: give either priors (or --priors) or params.prior, not both"
+            )
         for name in entry_names(entry, model_plan):
             if name != entry and name in preset.models:
                 raise ConfigError(f"model {entry!r}: its prior sweep's entry {name!r} is taken")

@@ -6,10 +6,12 @@
   chosen by cross-validated likelihood.
 
 Neither has a latent space or an optimiser: ``fit`` draws ``steps`` points from the target (one
-per "step") and estimates from them once. Both have an exact ``log_prob``, so the opt-in
-``kl_exact`` metric scores them without a KDE of their samples. They draw with their own seeded
-generator: scikit-learn's ``GaussianMixture.sample`` returns its points grouped by component and
-the same points for the same ``random_state``.
+per "step") and estimates from them once; from a finite training set, ``steps`` of its
+distinct points (without the repeats that resampling would bring into the cross-validation).
+Both have an exact ``log_prob``, so the opt-in ``kl_exact`` metric scores them without a KDE of
+their samples. They draw with their own seeded generator: scikit-learn's
+``GaussianMixture.sample`` returns its points grouped by component and the same points for the
+same ``random_state``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from genbench.models.nn import check_fitted
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target, as_points
+from genbench.targets.training import TrainingSet
 
 
 class Estimator(GenerativeModel):
@@ -41,10 +44,18 @@ class Estimator(GenerativeModel):
     def fit(
         self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
     ) -> Estimator:
-        """Estimate from ``steps`` fresh target draws (at least 2)."""
+        """Estimate from ``steps`` fresh target draws (at least 2); from a finite training set,
+        from ``steps`` of its distinct points (all of them when it has fewer)."""
         if steps < 2:
             raise ValueError(f"{self.name} needs at least 2 training points (steps), got {steps}")
-        data = target.sample(steps, derive_seed(seed, "train"))
+        if isinstance(target, TrainingSet):  # no repeated point: it would leak across the
+            # cross-validation folds and the held-out share that choose a bandwidth or bins
+            rng = np.random.default_rng(derive_seed(seed, "train"))
+            data = target.points[rng.permutation(len(target.points))[:steps]]
+            if len(data) < 2:
+                raise ValueError(f"{self.name} needs at least 2 training points, got {len(data)}")
+        else:
+            data = target.sample(steps, derive_seed(seed, "train"))
         loss = self._estimate(data, derive_seed(seed, "estimate"))
         if progress is not None:
             progress(steps, loss)

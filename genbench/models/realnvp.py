@@ -81,6 +81,10 @@ class RealNVP(StackableModel):
 
     def __post_init__(self) -> None:
         check_schedule(self)
+        if self.max_grad_norm < 0:
+            raise ValueError(
+                f"max_grad_norm must be 0 (no clipping) or more, got {self.max_grad_norm}"
+            )
 
     def _build(self, seed: int = 0) -> None:
         with seeded_init(derive_seed(seed, "init")):

@@ -17,7 +17,8 @@ the spiral (W2 0.25–0.7 against 0.10–0.12 here). Its log is bounded below fo
 ``"sphere"`` (uniform on the unit sphere S^(k−1)) instead of N(0, I_k). Each is the image of
 N(0, I_k) under a fixed map g (the normal CDF per coordinate; u ↦ u / ‖u‖), so the model is
 p(x) = ∫ p(x | g(u)) N(u; 0, I) du: the encoder, the KL term and the bound stay those of a
-Gaussian u, and the decoder sees g(u), whose law is the constrained prior.
+Gaussian u, and the decoder sees g(u), whose law is the constrained prior. The sphere needs
+k ≥ 2: on S⁰ the map is sign(u), whose gradient is zero, so the encoder could not learn.
 """
 
 from __future__ import annotations
@@ -115,6 +116,10 @@ class VAE(StackableModel):
         check_schedule(self)
         if self.prior not in LATENT_MAPS:
             raise ValueError(f"prior must be one of {', '.join(LATENT_MAPS)}, got {self.prior!r}")
+        if self.prior == "sphere" and self.latent_dim == 1:  # S⁰ = {±1}: sign(u), no gradient
+            raise ValueError(
+                "the sphere prior needs latent_dim >= 2 for the VAE (S⁰ is two points)"
+            )
         if not 0 <= self.kl_warmup <= 1:
             raise ValueError(
                 f"kl_warmup is a fraction of the steps in [0, 1], got {self.kl_warmup}"

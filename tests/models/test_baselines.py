@@ -75,3 +75,17 @@ def test_too_few_points_or_bad_settings_are_one_clear_error(family):
     bad = {"max_components": 0} if family is GMM else {"smallest": 1.0, "largest": 0.5}
     with pytest.raises(ValueError):
         family(**bad)
+
+
+def test_on_a_finite_training_set_the_baselines_see_each_point_once():
+    """Resampled repeats would sit on both sides of the cross-validation and pick the
+    smallest bandwidth: from a training set, an estimator takes its distinct points."""
+    from genbench.targets.training import TrainingSet
+
+    training = TrainingSet(get_target("eight_gaussians"), 200, seed=0)
+    kde = KDE().fit(training, 3000, seed=0)
+    assert len(kde.points_) == 200 and len(np.unique(kde.points_, axis=0)) == 200
+    assert np.isin(kde.points_, training.points).all()
+    assert kde.bandwidth_ > 0.01  # fresh draws of the same size choose about 0.08
+    fewer = KDE().fit(training, 50, seed=0)
+    assert len(fewer.points_) == 50

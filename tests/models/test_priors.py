@@ -70,3 +70,10 @@ def test_an_unknown_prior_is_refused():
         tiny_model("vae", prior="cube")
     with pytest.raises(ValueError, match="prior"):
         tiny_model("gan", prior="cube")
+
+
+def test_the_vae_refuses_the_sphere_of_a_one_dimensional_latent():
+    """On S⁰ = {±1} the map is sign(u): no gradient would reach the encoder."""
+    with pytest.raises(ValueError, match="latent_dim >= 2"):
+        tiny_model("vae", latent_dim=1, prior="sphere")
+    tiny_model("gan", latent_dim=1, prior="sphere")  # the GAN needs no gradient through z

@@ -70,3 +70,8 @@ def test_maximum_likelihood_approaches_the_target(trained_flow):
     base = RealNVP()  # the identity flow: log N(x; 0, I)
     base._build()
     assert base.log_prob(x).mean() < log_q < log_p  # better than the base; no better than p
+
+
+def test_a_negative_clipping_norm_is_refused():
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        RealNVP(max_grad_norm=-1.0)
