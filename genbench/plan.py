@@ -112,9 +112,30 @@ def narrow(
 ) -> Preset:
     """The preset with the command line's selections and overrides applied (``metrics``:
     opt-in metrics added to the preset's own; ``train_points`` replaces the preset's;
-    ``priors`` replaces the swept priors of the entries whose family has a latent prior)."""
+    ``priors`` replaces the swept priors of the entries whose family has a latent prior).
+    ``models`` may name a prior sweep's entry (``gan_sphere``): its entry with that prior."""
+    swept = {  # a prior sweep's entry name → (its preset entry, the prior)
+        name: (entry, prior)
+        for entry, plan in preset.models.items()
+        for name, prior in zip(entry_names(entry, plan), plan.priors, strict=False)
+    }
+    chosen_priors: dict[str, list[str]] = {}  # entries asked for by some of their priors only
+    for name in models or ():
+        if name in swept and name not in preset.models:
+            entry, prior = swept[name]
+            chosen_priors.setdefault(entry, []).append(prior)
+    whole = set(models or ()) & set(preset.models)  # entries asked for by their own name
+
+    def entry_priors(entry: str, plan: ModelPlan) -> tuple[str, ...]:
+        if priors and has_prior(model_registry.get(plan.family)):
+            return tuple(dict.fromkeys(priors))
+        if entry in chosen_priors and entry not in whole:
+            return tuple(chosen_priors[entry])
+        return plan.priors
+
+    models = [swept[m][0] if m in swept and m not in preset.models else m for m in models or ()]
     for asked, known, what in [
-        (models, preset.models, "model"),
+        (models, [*preset.models, *swept], "model"),
         (targets, preset.targets, "target"),
     ]:
         unknown = [name for name in asked or () if name not in known]
@@ -128,9 +149,7 @@ def narrow(
             plan,
             latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
             steps=tuple(sorted(set(steps))) if steps else plan.steps,
-            priors=tuple(dict.fromkeys(priors))
-            if priors and has_prior(model_registry.get(plan.family))
-            else plan.priors,
+            priors=entry_priors(entry, plan),
         )
         for entry, plan in preset.models.items()
         if not models or entry in models

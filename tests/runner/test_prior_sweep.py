@@ -121,3 +121,13 @@ def test_without_a_prior_there_is_no_prior_column(tmp_path):
     assert main(argv) == 0
     assert "prior" not in pd.read_csv(out / "runs.csv").columns
     assert "prior" not in pd.read_csv(out / "leaderboard.csv").columns
+
+
+def test_a_prior_sweeps_entry_can_be_chosen_by_its_name(tmp_path):
+    path = preset(tmp_path, gan='priors = ["normal", "uniform", "sphere"]')
+    chosen = make_plan(load_preset(path), models=["gan_sphere", "gan_normal", "vae"])
+    assert {s.model for s in chosen.runs} == {"oracle", "gan_sphere", "gan_normal", "vae"}
+    whole = make_plan(load_preset(path), models=["gan", "gan_sphere"])
+    assert {s.model for s in whole.runs} == {"oracle", "gan_normal", "gan_uniform", "gan_sphere"}
+    with pytest.raises(ConfigError, match="gan_cube"):
+        make_plan(load_preset(path), models=["gan_cube"])
