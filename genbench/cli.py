@@ -100,6 +100,12 @@ def run_score(args: argparse.Namespace) -> int:
         if args.training is not None
         else None
     )
+    if training is not None and not needs_training:
+        print(
+            f"genbench: {args.training} is not used: no metric asked for reads a training set "
+            "(add --metrics memorisation)",
+            file=sys.stderr,
+        )
     values = score(target, samples, seed=args.seed, extra=args.metrics, training=training)
     if args.json:
         # "dataset" repeats "target" for scripts written against earlier versions

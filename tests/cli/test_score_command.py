@@ -227,3 +227,14 @@ def test_a_bad_training_file_is_one_line_and_exit_2(tmp_path, capsys, eight_samp
         assert code == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
+
+
+def test_a_training_set_no_metric_reads_is_said_to_be_unused(tmp_path, capsys, eight_samples):
+    folder, samples = eight_samples
+    np.save(tmp_path / "training.npy", samples)
+    argv = ["--target", "eight_gaussians", str(folder / "s.npy"), "--training"]
+    result = run_json(capsys, *argv, str(tmp_path / "training.npy"))
+    assert "memorisation" not in result["metrics"]  # scored as without it
+    assert main(["score", *argv, str(tmp_path / "training.npy"), "--json"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not used" in err[0] and "memorisation" in err[0]
