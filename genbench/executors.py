@@ -28,7 +28,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    InvalidStateError,
+    ProcessPoolExecutor,
+    wait,
+)
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
 
@@ -132,9 +139,30 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     """Shut ``pool`` down without waiting for the tasks in flight (minutes on the article
     preset): cancel what has not started and terminate the workers."""
     workers_alive = list((pool._processes or {}).values())  # gone after shutdown()
+    ignore_cancelled_future_errors()
     pool.shutdown(wait=False, cancel_futures=True)
     for process in workers_alive:
         process.terminate()
+
+
+def ignore_cancelled_future_errors() -> None:
+    """Keep the pool's manager thread from printing a traceback as the workers are stopped.
+
+    On seeing its workers gone it marks every pending future broken, and on CPython before
+    3.12 that raises InvalidStateError for a future already cancelled (CPython gh-107219),
+    which the thread prints as an uncaught exception after genbench's one-line message. This
+    thread hook drops that error only; any other goes to the hook that was there.
+    """
+    previous = threading.excepthook
+    if getattr(previous, "ignores_cancelled_futures", False):
+        return
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is not InvalidStateError:
+            previous(args)
+
+    hook.ignores_cancelled_futures = True  # type: ignore[attr-defined]
+    threading.excepthook = hook
 
 
 @contextlib.contextmanager

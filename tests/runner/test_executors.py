@@ -1,10 +1,16 @@
 """Executors: any concurrent.futures.Executor runs the groups; progress reaches the client."""
 
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor
 
 from genbench.config import load_preset
-from genbench.executors import EventListener, InProcessExecutor, execute, process_pool
+from genbench.executors import (
+    EventListener,
+    InProcessExecutor,
+    execute,
+    ignore_cancelled_future_errors,
+    process_pool,
+)
 from genbench.plan import make_plan
 from genbench.results import Status
 from genbench.runner import Started, Trained
@@ -63,3 +69,21 @@ def test_the_event_listener_delivers_in_order_and_leaves_no_thread_behind():
         threading.Event().wait(0.02)
     assert threading.active_count() <= before
     sender(Trained(4))  # the client is gone: the sender says nothing, raises nothing
+
+
+def test_stopping_a_pool_hides_only_the_cancelled_future_errors_of_its_thread(monkeypatch):
+    """CPython < 3.12 lets a stopped pool's manager thread raise InvalidStateError on a
+    cancelled future; genbench's one-line message must not be followed by its traceback."""
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_type))
+    ignore_cancelled_future_errors()
+    ignore_cancelled_future_errors()  # installed once, however often a run is stopped
+    for error in (InvalidStateError("CANCELLED"), ValueError("a real bug")):
+
+        def fail(error=error):
+            raise error
+
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+    assert seen == [ValueError]
