@@ -67,10 +67,12 @@ class Estimator(GenerativeModel):
 
     def save(self, path: str | Path) -> None:
         check_fitted(self, self.state_names[0])
-        state = {
-            name: torch.from_numpy(np.asarray(getattr(self, name))) for name in self.state_names
-        }
+        state = {name: torch.from_numpy(np.asarray(value)) for name, value in self._state().items()}
         torch.save({"model": self.name, "params": self.params(), "state": state}, path)
+
+    def _state(self) -> dict[str, Any]:
+        """The fitted state to save, one array per name of ``state_names``."""
+        return {name: getattr(self, name) for name in self.state_names}
 
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> Estimator:

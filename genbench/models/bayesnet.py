@@ -170,14 +170,9 @@ class BayesNet(Estimator):
             start += size
         return tables
 
-    def save(self, path: Any) -> None:
-        check_fitted(self, "edges_")
-        tables = self.tables_
-        self.tables_ = np.concatenate([table.ravel() for table in tables])  # one array to save
-        try:
-            super().save(path)
-        finally:
-            self.tables_ = tables
+    def _state(self) -> dict[str, Any]:
+        flat = np.concatenate([table.ravel() for table in self.tables_])  # one array to save
+        return super()._state() | {"tables_": flat}
 
     @property
     def num_bins(self) -> int:
