@@ -231,15 +231,15 @@ class ResultStore:
 
 def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
     """The records as a runs table with the standard column order, sorted by run identity."""
-    rows = []
+    rows, priors = [], []
     for record in records:
         row = record.to_row()
-        row["config"] = json.dumps(row.get("config", {}), sort_keys=True)
+        config = row.get("config") or {}
+        priors.append(config.get("params", {}).get("prior", ""))
+        row["config"] = json.dumps(config, sort_keys=True)
         rows.append(row)
     frame = pd.DataFrame(rows)
     columns = run_columns(frame.columns)
-    configs = [json.loads(config) for config in frame.get("config", [])]
-    priors = [config.get("params", {}).get("prior", "") for config in configs]
     if any(priors):  # a latent prior set or swept: a column after the latent size
         frame["prior"] = priors
         columns.insert(columns.index("latent_dim") + 1, "prior")
