@@ -94,6 +94,7 @@ def run(
     metrics: Sequence[str] | None = None,
     train_points: int | None = None,
     priors: Sequence[str] | None = None,
+    betas: Sequence[float] | None = None,
     device: str = "auto",
     workers: int | None = None,
     executor: Executor | None = None,
@@ -108,7 +109,8 @@ def run(
     arguments narrow or override it as the command line's flags do (several ``steps`` train
     every entry for each count: a convergence study; ``train_points`` trains every run on that
     many fixed target draws of its seed instead of fresh ones; ``priors`` sweeps the latent
-    prior of the entries whose family has one, each as ``<entry>_<prior>``). Runs execute on
+    prior of the entries whose family has one, each as ``<entry>_<prior>``, and ``betas`` the
+    VAE's KL weight, each as ``<entry>_beta<β>``). Runs execute on
     ``executor`` (any ``concurrent.futures.Executor``; by default a pool of ``workers``
     single-threaded processes, one per core, or this process alone with ``workers=1``). A Dask
     ``distributed.Client`` (or its ``get_executor()``) runs each group as one task on its
@@ -129,6 +131,7 @@ def run(
         metrics=metrics,
         train_points=train_points,
         priors=priors,
+        betas=betas,
     )
     device = resolve_device(device)
     store = ResultStore(out if out is not None else Path("results") / plan.preset.name)

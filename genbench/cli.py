@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -175,6 +176,14 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "sphere; each entry runs as <entry>_<prior> (families without a prior ignore it)",
     )
     parser.add_argument(
+        "--betas",
+        nargs="+",
+        type=positive_float,
+        metavar="BETA",
+        help="KL weights to sweep for the VAE (a beta-VAE; 1 is the ELBO): each entry runs as "
+        "<entry>_beta<BETA> (families without a beta ignore it)",
+    )
+    parser.add_argument(
         "--metrics",
         nargs="+",
         metavar="METRIC",
@@ -225,6 +234,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def run_run(args: argparse.Namespace) -> int:
     from genbench.api import run
 
@@ -240,6 +259,7 @@ def run_run(args: argparse.Namespace) -> int:
             metrics=args.metrics,
             train_points=args.train_points,
             priors=args.priors,
+            betas=args.betas,
             device=args.device,
             workers=args.workers,
             executor=executor,
@@ -363,7 +383,8 @@ def run_list(args: argparse.Namespace) -> int:
             else "run or score --metrics"
         )
         opt_in = "" if metric.default else f" (opt-in: a preset's metrics, {where})"
-        print(f"  {name:<16} ideal {metric.ideal:g}: {metric.description}{opt_in}")
+        ideal = "diagnostic" if metric.ideal is None else f"ideal {metric.ideal:g}"
+        print(f"  {name:<16} {ideal}: {metric.description}{opt_in}")
     return EXIT_OK
 
 

@@ -116,7 +116,8 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, *, alpha: float = ALPHA) -> Co
     names = [
         n
         for n in metrics.available()
-        if all(f"{n}_{s}" in b.columns for b in (old_board, new_board) for s in ("mean", "std"))
+        if not metrics.get(n).diagnostic  # no ideal: no change is better or worse
+        and all(f"{n}_{s}" in b.columns for b in (old_board, new_board) for s in ("mean", "std"))
     ]
     if not names:
         raise CompareError("the two results have no metric in common")

@@ -36,6 +36,9 @@ class ModelPlan:
     # latent priors to sweep (families with a ``prior`` hyperparameter): each runs as the entry
     # ``<entry>_<prior>``; empty: the entry as it is
     priors: tuple[str, ...] = ()
+    # KL weights β to sweep (families with a ``beta`` hyperparameter: the VAE): each runs as
+    # the entry ``<entry>_beta<β>`` (after the prior: ``vae_sphere_beta4``); empty: as it is
+    betas: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def load_preset(name_or_path: str) -> Preset:
                 steps=as_steps(plan["steps"]),
                 params=dict(plan.get("params", {})),
                 priors=as_names(plan.get("priors", []), "priors"),
+                betas=as_weights(plan.get("betas", []), "betas"),
             )
             for entry, plan in data["models"].items()
         }
@@ -106,6 +110,15 @@ def as_names(value: Any, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{key} must be a list of names, got {value!r}")
     return tuple(dict.fromkeys(value))
+
+
+def as_weights(value: Any, key: str) -> tuple[float, ...]:
+    """A preset's list of positive numbers (``betas = [0.1, 1, 4]``), without repeats."""
+    if not isinstance(value, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise ValueError(f"{key} must be a list of positive numbers, got {value!r}")
+    return tuple(dict.fromkeys(float(v) for v in value))
 
 
 def as_count(value: Any, key: str) -> int | None:

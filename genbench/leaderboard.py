@@ -14,7 +14,7 @@ from scipy import stats
 from genbench.metrics import ranking_metric
 from genbench.models import is_reference
 from genbench.registry import metrics
-from genbench.results import ENTRY
+from genbench.results import ENTRY, SWEPT_PARAMS
 
 CONFIDENCE = 0.95
 # The name of the metric that ranks, for code that reads it as a constant; the choice is the
@@ -75,7 +75,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             "model": model,
             "latent_dim": latent_dim,
             "steps": steps,
-            **({"prior": group["prior"].fillna("").iloc[0]} if "prior" in group else {}),
+            **{name: group[name].fillna("").iloc[0] for name in SWEPT_PARAMS if name in group},
             "seeds": len(group),
             "failed": int((group["status"] != "ok").sum()),
         }
@@ -102,6 +102,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             [shared_ranks(part, name) for _, part in board.groupby("target", sort=False)]
         )
         for name in names
+        if not metrics.get(name).diagnostic  # no ideal, no order
     }
     board = pd.concat([board, pd.DataFrame(ranks, index=board.index)], axis=1)
     board["rank"] = board[f"{rank_name}_rank"]

@@ -109,29 +109,35 @@ def narrow(
     metrics: Sequence[str] | None = None,
     train_points: int | None = None,
     priors: Sequence[str] | None = None,
+    betas: Sequence[float] | None = None,
 ) -> Preset:
     """The preset with the command line's selections and overrides applied (``metrics``:
     opt-in metrics added to the preset's own; ``train_points`` replaces the preset's;
-    ``priors`` replaces the swept priors of the entries whose family has a latent prior).
-    ``models`` may name a prior sweep's entry (``gan_sphere``): its entry with that prior."""
-    swept = {  # a prior sweep's entry name → (its preset entry, the prior)
-        name: (entry, prior)
+    ``priors`` and ``betas`` replace the swept latent priors and KL weights of the entries
+    whose family has that hyperparameter). ``models`` may name a sweep's entry
+    (``gan_sphere``, ``vae_beta4``): its entry with that prior or β; several such names of one
+    entry run every combination of the priors and βs they name."""
+    swept = {  # a sweep's entry name → (its preset entry, its swept values)
+        name: (entry, values)
         for entry, plan in preset.models.items()
-        for name, prior in zip(entry_names(entry, plan), plan.priors, strict=False)
+        for name, values in entry_variants(entry, plan)
+        if values
     }
-    chosen_priors: dict[str, list[str]] = {}  # entries asked for by some of their priors only
+    chosen: dict[str, dict[str, list[Any]]] = {}  # entries asked for by some variants only
     for name in models or ():
         if name in swept and name not in preset.models:
-            entry, prior = swept[name]
-            chosen_priors.setdefault(entry, []).append(prior)
+            entry, values = swept[name]
+            for axis, value in values.items():
+                chosen.setdefault(entry, {}).setdefault(axis, []).append(value)
     whole = set(models or ()) & set(preset.models)  # entries asked for by their own name
+    overrides = {"prior": priors, "beta": betas}
 
-    def entry_priors(entry: str, plan: ModelPlan) -> tuple[str, ...]:
-        if priors and has_prior(model_registry.get(plan.family)):
-            return tuple(dict.fromkeys(priors))
-        if entry in chosen_priors and entry not in whole:
-            return tuple(chosen_priors[entry])
-        return plan.priors
+    def axis_values(entry: str, plan: ModelPlan, axis: str, field: str) -> tuple[Any, ...]:
+        if overrides[axis] and takes(model_registry.get(plan.family), axis):
+            return tuple(dict.fromkeys(overrides[axis]))
+        if entry in chosen and entry not in whole and axis in chosen[entry]:
+            return tuple(dict.fromkeys(chosen[entry][axis]))
+        return getattr(plan, field)
 
     models = [swept[m][0] if m in swept and m not in preset.models else m for m in models or ()]
     for asked, known, what in [
@@ -149,7 +155,8 @@ def narrow(
             plan,
             latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
             steps=tuple(sorted(set(steps))) if steps else plan.steps,
-            priors=entry_priors(entry, plan),
+            priors=axis_values(entry, plan, "prior", "priors"),
+            betas=axis_values(entry, plan, "beta", "betas"),
         )
         for entry, plan in preset.models.items()
         if not models or entry in models
@@ -197,15 +204,20 @@ def validate(preset: Preset) -> None:
             raise ConfigError(f"model {entry!r}: steps must be positive")
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
-        if model_plan.priors and not has_prior(models.get(model_plan.family)):
-            raise ConfigError(f"model {entry!r}: family {model_plan.family!r} has no latent prior")
-        if model_plan.priors and "prior" in model_plan.params:
-            raise ConfigError(
-                f"model {entry!r}: give either priors (or --priors) or params.prior, not both"
-            )
+        family = models.get(model_plan.family)
+        for axis, values, what in SWEEPS:
+            if getattr(model_plan, values) and not takes(family, axis):
+                raise ConfigError(
+                    f"model {entry!r}: family {model_plan.family!r} has no {what} to sweep"
+                )
+            if getattr(model_plan, values) and axis in model_plan.params:
+                raise ConfigError(
+                    f"model {entry!r}: give either {values} (or --{values}) or params.{axis}, "
+                    "not both"
+                )
         for name in entry_names(entry, model_plan):
             if name != entry and name in preset.models:
-                raise ConfigError(f"model {entry!r}: its prior sweep's entry {name!r} is taken")
+                raise ConfigError(f"model {entry!r}: its sweep's entry {name!r} is taken")
     if not preset.targets or not preset.models:
         raise ConfigError("the grid is empty: no target or no model selected")
     if preset.seeds < 1:
@@ -265,21 +277,47 @@ def expand(preset: Preset) -> list[RunSpec]:
     return runs
 
 
-def has_prior(family: type[GenerativeModel]) -> bool:
-    """Whether ``family`` takes a latent ``prior`` hyperparameter (the GAN and the VAE do)."""
+# The hyperparameters a preset can sweep like the latent size: (the adapter's field, the
+# ModelPlan's and the flag's name, what it is), in the order their labels join an entry's name.
+SWEEPS = (("prior", "priors", "latent prior"), ("beta", "betas", "KL weight beta"))
+
+
+def takes(family: type[GenerativeModel], name: str) -> bool:
+    """Whether ``family`` has the hyperparameter ``name`` (the GAN and the VAE a ``prior``,
+    the VAE a ``beta``)."""
     return dataclasses.is_dataclass(family) and any(
-        f.name == "prior" for f in dataclasses.fields(family)
+        f.name == name for f in dataclasses.fields(family)
     )
 
 
+def sweep_label(axis: str, value: Any) -> str:
+    """How a swept value names its entry: the prior itself (``sphere``), ``beta0.5``."""
+    return f"beta{value:g}" if axis == "beta" else str(value)
+
+
+def entry_variants(entry: str, plan: ModelPlan) -> list[tuple[str, dict[str, Any]]]:
+    """The leaderboard entries of ``plan``, each with the values of its swept hyperparameters:
+    one per combination of the swept priors and βs (``gan_sphere``, ``vae_sphere_beta4``), or
+    the entry itself with none."""
+    variants: list[tuple[str, dict[str, Any]]] = [(entry, {})]
+    for axis, plural, _ in SWEEPS:
+        if values := getattr(plan, plural):
+            variants = [
+                (f"{name}_{sweep_label(axis, value)}", swept | {axis: value})
+                for name, swept in variants
+                for value in values
+            ]
+    return variants
+
+
 def entry_names(entry: str, plan: ModelPlan) -> list[str]:
-    """The leaderboard entries of ``plan``: one per swept prior (``gan_sphere``), or itself."""
-    return [f"{entry}_{prior}" for prior in plan.priors] or [entry]
+    """The leaderboard entries of ``plan``: one per swept prior and β, or itself."""
+    return [name for name, _ in entry_variants(entry, plan)]
 
 
 def entry_params(plan: ModelPlan) -> list[dict[str, Any]]:
-    """The hyperparameters of each of ``entry_names``: the plan's, with its prior."""
-    return [dict(plan.params) | {"prior": prior} for prior in plan.priors] or [dict(plan.params)]
+    """The hyperparameters of each of ``entry_names``: the plan's, with its swept values."""
+    return [dict(plan.params) | swept for _, swept in entry_variants("", plan)]
 
 
 def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> GenerativeModel:

@@ -229,20 +229,30 @@ class ResultStore:
         atomic_write_text(self.leaderboard_csv, board.to_csv(index=False))
 
 
+# Hyperparameters that presets sweep like the latent size: where some run sets one, runs.csv
+# and the leaderboard have a column of it after the latent size (empty for the other runs).
+SWEPT_PARAMS = ("prior", "beta")
+
+
 def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
     """The records as a runs table with the standard column order, sorted by run identity."""
-    rows, priors = [], []
+    rows: list[dict] = []
+    swept: dict[str, list] = {name: [] for name in SWEPT_PARAMS}
     for record in records:
         row = record.to_row()
         config = row.get("config") or {}
-        priors.append(config.get("params", {}).get("prior", ""))
+        for name, values in swept.items():
+            values.append(config.get("params", {}).get(name, ""))
         row["config"] = json.dumps(config, sort_keys=True)
         rows.append(row)
     frame = pd.DataFrame(rows)
     columns = run_columns(frame.columns)
-    if any(priors):  # a latent prior set or swept: a column after the latent size
-        frame["prior"] = priors
-        columns.insert(columns.index("latent_dim") + 1, "prior")
+    position = columns.index("latent_dim") + 1 if "latent_dim" in columns else len(columns)
+    for name, values in swept.items():
+        if any(value != "" for value in values):  # set or swept in some run
+            frame[name] = values
+            columns.insert(position, name)
+            position += 1
     frame = frame.reindex(columns=columns + [c for c in frame.columns if c not in columns])
     return frame.sort_values(RUN_ID, kind="stable").reset_index(drop=True)
 

@@ -251,7 +251,11 @@ def print_scores(
     for name, value in values.items():
         metric = metrics.get(name)
         table.add_row(
-            name, f"{value:.4g}", f"{floor[name]:.4g}", f"{metric.ideal:g}", metric.description
+            name,
+            f"{value:.4g}",
+            f"{floor[name]:.4g}",
+            "—" if metric.ideal is None else f"{metric.ideal:g}",
+            metric.description,
         )
     (console or Console()).print(table)
     print("The oracle floor is the target's own sampler scored the same way: no model beats it.")

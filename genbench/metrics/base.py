@@ -37,11 +37,18 @@ SCALES = get_args(Scale)
 
 @dataclass(frozen=True)
 class Metric:
-    """A registered metric. Smaller distance to ``ideal`` is better (see :meth:`improvement`)."""
+    """A registered metric. Smaller distance to ``ideal`` is better (see :meth:`improvement`).
+
+    A metric without an ideal (``ideal=None``) is a *diagnostic*: a quantity recorded per run
+    that no value of is better than another, such as a VAE's rate and distortion, which trade
+    against each other. The leaderboard gives it a mean and an interval but no rank, ``compare``
+    reports no change in it, and it can be neither a headline nor the ranking metric.
+    """
 
     name: str  # the results column, and the registry key
     function: MetricFunction
-    ideal: float  # the value of a perfect sampler in the limit of infinite samples
+    # the value of a perfect sampler in the limit of infinite samples; None: a diagnostic
+    ideal: float | None
     description: str  # one line for ``genbench list`` and ``genbench score``
     label: str  # axis title without the unit: "KL(p ‖ q̂)"
     short_label: str  # table header and sample-panel corner: "KL(p‖q)"
@@ -87,7 +94,13 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: bounds {self.bounds} are empty")
         if self.scale == "log" and low < 0:
             raise ValueError(f"metric {self.name!r}: a log-scale metric cannot be negative")
-        if not low <= self.ideal <= high:
+        if self.diagnostic:
+            if self.ranks or self.headline or self.practical_change is not None:
+                raise ValueError(
+                    f"metric {self.name!r}: a diagnostic (no ideal) cannot rank, be a headline "
+                    "or have a practical change"
+                )
+        elif not low <= self.ideal <= high:
             raise ValueError(f"metric {self.name!r}: ideal {self.ideal} is outside {self.bounds}")
         if self.ranks and (not self.default or self.uses_model or self.uses_training):
             raise ValueError(f"metric {self.name!r}: the ranking metric must score every run")
@@ -121,8 +134,15 @@ class Metric:
             needs["training"] = training
         return float(self.function(target, samples, seed=seed, **needs))
 
+    @property
+    def diagnostic(self) -> bool:
+        """Whether this metric has no ideal value: recorded, never ranked or judged."""
+        return self.ideal is None
+
     def improvement(self, old: float, new: float) -> float:
         """How much closer to the ideal ``new`` is than ``old``; positive means better."""
+        if self.ideal is None:
+            raise ValueError(f"metric {self.name!r} is a diagnostic: no value is better")
         return abs(old - self.ideal) - abs(new - self.ideal)
 
     @property
@@ -134,7 +154,7 @@ class Metric:
 def metric(
     name: str,
     *,
-    ideal: float,
+    ideal: float | None,
     description: str,
     label: str,
     short_label: str,

@@ -199,6 +199,27 @@ class VAE(StackableModel):
         return sample_in_chunks(draw, num_samples, self.device)
 
     @torch.inference_mode()
+    def rate_distortion(self, x: np.ndarray, seed: int = 0) -> tuple[float, float]:
+        """(rate, distortion) of the points ``x`` (n, 2), in nats per point.
+
+        The rate is E_x KL(q(z | x) ‖ N(0, I)), the information the code carries about x; the
+        distortion is −E_x E_{q(z | x)} log p(x | z) in the target's units, one draw of z per
+        point (fixed by ``seed``). Their sum is the negative ELBO (β = 1): β trades one for the
+        other (Alemi et al., 2018).
+        """
+        check_fitted(self, "encoder_")
+        points = self.standardizer_(as_batch(x, self.device))  # (n, 2), standardised
+        rng = generator(derive_seed(seed, "rate_distortion"), self.device)
+        z_mean, z_log_var = self._encode(points)  # (n, k) each
+        eps = torch.randn(z_mean.shape, generator=rng, device=self.device)
+        z = z_mean + torch.exp(0.5 * z_log_var) * eps
+        kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # (n,)
+        log_likelihood = (
+            gaussian_log_prob(points, *self._decode(z)) + self.standardizer_.log_abs_det()
+        )
+        return float(kl.double().mean()), float(-log_likelihood.double().mean())
+
+    @torch.inference_mode()
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """log (1/K) Σ_k p(x, z_k) / q(z_k | x), z_k ~ q(z | x): a lower bound on log q(x), (n,).
 

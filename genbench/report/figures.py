@@ -5,6 +5,8 @@ samples_TARGET.png      samples by model (rows) and latent dimension (columns)
 metrics_TARGET.png      every metric against the latent dimension
 convergence_TARGET.png  every metric against the training steps, for a grid that trains
                         entries for several step counts (a convergence study)
+rate_distortion.png     a VAE's distortion against its rate and its sample quality against β,
+                        for a grid that scores rate and distortion at several βs
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from genbench import plots
 from genbench.models import is_reference
+from genbench.plots.tradeoff import has_tradeoff, rate_distortion
 from genbench.report.folder import Results, shown_samples
 from genbench.targets import get_target
 
@@ -24,8 +27,8 @@ FIGURE_FOLDER = "figures"
 
 def build_figures(results: Results) -> dict[str, Path]:
     """Draw every figure into ``folder/figures``; returns them by name (``leaderboard``,
-    ``samples_TARGET``, ``metrics_TARGET`` and, for a convergence study,
-    ``convergence_TARGET``)."""
+    ``samples_TARGET``, ``metrics_TARGET``, for a convergence study ``convergence_TARGET``
+    and, for a β sweep scored for rate and distortion, ``rate_distortion``)."""
     out = results.folder / FIGURE_FOLDER
     figures = {}
     figure = plots.leaderboard_heatmap(
@@ -36,6 +39,15 @@ def build_figures(results: Results) -> dict[str, Path]:
     )
     figures["leaderboard"] = plots.save_png(figure, out / "leaderboard.png")
     seeds = seed_count(results)
+    if has_tradeoff(results.board):
+        figure = rate_distortion(
+            results.board,
+            targets=results.targets,
+            rank_metric=results.rank_metric,
+            title=f"The VAE's rate–distortion trade-off as β varies, and its sample quality "
+            f"(means and 95 % intervals over {seeds})",
+        )
+        figures["rate_distortion"] = plots.save_png(figure, out / "rate_distortion.png")
     for name in results.targets:
         target = get_target(name)
         part = results.board[results.board["target"] == name]

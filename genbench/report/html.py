@@ -45,6 +45,8 @@ def render_html(
 ) -> str:
     """The whole report as one HTML document with everything embedded; no external reference."""
     sections = [("leaderboard", "Leaderboard")]
+    if "rate_distortion" in figures:
+        sections.append(("rate-distortion", "Rate and distortion"))
     sections += [(f"target-{safe_name(d)}", d) for d in results.targets]
     if gifs:
         sections.append(("animations", "Training animations"))
@@ -61,6 +63,16 @@ def render_html(
         )
 
     targets = []
+    if "rate_distortion" in figures:
+        targets += [
+            '<h2 id="rate-distortion">Rate and distortion</h2>',
+            figure(
+                "rate_distortion",
+                "Above: each VAE's distortion against its rate, one line per latent size through "
+                "its values of β (labelled); a larger β buys a lower rate at a higher "
+                "distortion. Below: the ranking metric against β, the oracle dashed.",
+            ),
+        ]
     for target in results.targets:
         targets += [
             f'<h2 id="target-{escape(safe_name(target))}">{escape(target)}</h2>',

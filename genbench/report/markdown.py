@@ -48,6 +48,14 @@ def render_markdown(
             low, high = number(row.get(f"{name}_ci_low")), number(row.get(f"{name}_ci_high"))
             cells.append(f"{mean} [{low}, {high}]" if low and high else mean)
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
+    if "rate_distortion" in figures:
+        lines += [
+            "",
+            "## Rate and distortion",
+            "",
+            f"![the VAE's distortion against its rate, and its sample quality against β]"
+            f"({link(figures['rate_distortion'])})",
+        ]
     for target in results.targets:
         lines += [
             "",

@@ -86,7 +86,7 @@ def test_metadata_is_complete_and_consistent(name):
     assert isinstance(metric.short_label, str) and metric.short_label
     assert metric.scale in {"log", "linear"}
     low, high = metric.bounds
-    assert low < high and low <= metric.ideal <= high
+    assert low < high and (metric.diagnostic or low <= metric.ideal <= high)
     if metric.scale == "log":  # a log axis and a log-normal interval need positive values
         assert low >= 0
     assert isinstance(metric.headline, bool) and isinstance(metric.ranks, bool)
@@ -105,6 +105,8 @@ def test_exactly_one_metric_ranks_the_leaderboard():
         ({"bounds": (1.0, 0.0)}, "are empty"),
         ({"ideal": 2.0}, "outside"),
         ({"scale": "log", "bounds": (-1.0, 1.0)}, "cannot be negative"),
+        ({"ideal": None, "headline": True}, "a diagnostic"),
+        ({"ideal": None, "practical_change": 0.1}, "a diagnostic"),
     ],
 )
 def test_inconsistent_metadata_is_refused_where_it_is_declared(change, message):

@@ -148,8 +148,12 @@ def test_compare_finds_a_planted_regression(boards):
     worse = result.regressions
     assert set(worse["model"] + worse["latent_dim"].astype(str)) == {"gan3"}
     # every metric rose from ~0.55 to ~0.95: worse for those whose ideal is nearer 0.55
-    # (distances want 0), better for the others (mode_coverage wants 1)
-    nearer_old = {n for n in metrics.available() if metrics.get(n).ideal < (0.55 + 0.95) / 2}
+    # (distances want 0), better for the others (mode_coverage wants 1); diagnostics neither
+    nearer_old = {
+        n
+        for n in metrics.available()
+        if not metrics.get(n).diagnostic and metrics.get(n).ideal < (0.55 + 0.95) / 2
+    }
     assert set(worse["metric"]) == nearer_old
     coverage = result.changes.set_index(["model", "latent_dim", "metric"])
     assert coverage.loc[("gan", 3, "mode_coverage"), "direction"] == "better"
@@ -283,7 +287,8 @@ def test_an_entry_that_now_fails_on_every_seed_is_a_regression(boards, tmp_path,
         == 1
     )
     result = compare(read_leaderboard(boards["base"]), read_leaderboard(tmp_path / "broken.csv"))
-    assert set(result.regressions["metric"]) == set(metrics.available()) | {"failed"}
+    judged = {n for n in metrics.available() if not metrics.get(n).diagnostic}
+    assert set(result.regressions["metric"]) == judged | {"failed"}
 
 
 @pytest.mark.parametrize("column", ["w2_mean", "seeds", "latent_dim"])
