@@ -62,7 +62,8 @@ class Estimator(GenerativeModel):
         return self
 
     def _estimate(self, data: np.ndarray, seed: int) -> float:
-        """Fit to ``data`` (n, 2); returns the mean negative log-likelihood of the data."""
+        """Fit to ``data`` (n, 2); returns the mean negative log-likelihood of the data (of
+        held-out points where the estimate chose a hyperparameter on them)."""
         raise NotImplementedError
 
     def save(self, path: str | Path) -> None:
@@ -189,9 +190,12 @@ class KDE(Estimator):
         # chosen with (folds − 1)/folds of ``chosen`` as kernel centres, used with all of
         # ``data``: scaled by the 2-D rate n^(−1/6) to that many centres
         centres = len(chosen) * (folds.get_n_splits() - 1) / folds.get_n_splits()
-        bandwidth = max(scores)[1] * (centres / len(data)) ** (1 / 6)
+        best, chosen_bandwidth = max(scores)
+        bandwidth = chosen_bandwidth * (centres / len(data)) ** (1 / 6)
         self._restore({"points_": data, "bandwidth_": np.array(bandwidth)})
-        return float(-self.log_prob(data).mean())
+        # the held-out loss of the chosen bandwidth: the in-sample one would count each
+        # point's own kernel (and cost a pass over every pair of points)
+        return float(-best / len(chosen))
 
     def _restore(self, state: dict[str, Any]) -> None:
         super()._restore(state)
