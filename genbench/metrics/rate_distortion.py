@@ -9,9 +9,10 @@ diagnostics: recorded per run with their intervals, never ranked and never judge
 set them beside the sample-quality metrics (the report's rate–distortion figure does).
 
 Both are means over fresh target draws, one draw of z per point, with the distortion in the
-target's units (nats of a density over the plane). They read the trained model, so they are
-opt-in metrics of a grid's runs (a preset's ``metrics``, or ``--metrics rate distortion``); NaN
-for a model without a rate and a distortion (every family but the VAE).
+target's units (nats of a density over the plane); a conditional VAE codes each point given its
+region. They read the trained model, so they are opt-in metrics of a grid's runs (a preset's
+``metrics``, or ``--metrics rate distortion``); NaN for a model without a rate and a
+distortion (every family but the VAE).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def _terms(target: Target, model: Any, seed: int) -> tuple[float, float]:
     if not hasattr(model, "rate_distortion"):
         return math.nan, math.nan
     points = target.sample(NUM_POINTS, derive_seed(seed, "rate_distortion", "points"))
-    return model.rate_distortion(points, seed=derive_seed(seed, "rate_distortion", "codes"))
+    labels = target.label_of(points) if getattr(model, "conditional", False) else None
+    codes = derive_seed(seed, "rate_distortion", "codes")
+    return model.rate_distortion(points, seed=codes, labels=labels)
 
 
 @metric(

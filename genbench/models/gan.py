@@ -21,6 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genbench.models.labels import (
+    LABEL_INPUTS,
+    LABEL_SLOTS,
+    LabelInput,
+    LabelPrior,
+    batch_labels,
+    one_hot,
+)
 from genbench.models.nn import (
     Standardizer,
     WeightAverage,
@@ -87,6 +95,11 @@ class GAN(StackableModel):
     Each step: D takes one Adam step on BCE(D(x), 1) + BCE(D(G(z)), 0) over ``batch_size / 2``
     target draws and as many generated ones; then G takes one on BCE(D(G(z)), 1) over
     ``batch_size`` fresh latent draws. The loss ``progress`` reports is D's.
+
+    ``conditional=True`` makes it a conditional GAN on the target's regions (see
+    ``genbench.models.labels``): G reads y drawn from the regions' masses through
+    ``label_input`` (embed(y) ⊙ z, or [embed(y), z]), and D sees the one-hot label beside each
+    point, its region's for a target draw.
     """
 
     name = "gan"
@@ -113,27 +126,41 @@ class GAN(StackableModel):
     warmup_steps: int = 0  # both learning rates ramp up over these steps, then decay (cosine)
     final_lr: float = 1.0  # the rates at the last step, as a fraction of the first; 1: constant
     ema_decay: float = 0.0  # > 0: sample with an exponential moving average of G's weights
+    # a conditional GAN: labels are the target's regions, G reads the label through
+    # ``label_input`` ("product": embed(y) ⊙ z, "concat": [embed(y), z]), D sees it
+    conditional: bool = False
+    label_input: str = "product"
 
     def __post_init__(self) -> None:
         check_schedule(self)
         if self.prior not in PRIORS:
             raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if self.label_input not in LABEL_INPUTS:
+            raise ValueError(f"label_input must be one of {LABEL_INPUTS}, got {self.label_input!r}")
         if self.batch_size < 2 or self.batch_size % 2:
             raise ValueError(f"batch_size must be even and >= 2, got {self.batch_size}")
 
     def _build(self, seed: int = 0) -> None:
+        label_inputs = LABEL_SLOTS if self.conditional else 0  # D sees the one-hot label too
         with seeded_init(derive_seed(seed, "init")):
+            inputs = self.latent_dim  # G's body reads z, or u (embed(y) and z) if conditional
+            if self.conditional:
+                inputs = LabelInput.width(self.latent_dim, self.label_input)
             self.generator_ = glorot_(
-                mlp(self.latent_dim, [self.generator_width] * self.generator_depth, 2, nn.ReLU)
+                mlp(inputs, [self.generator_width] * self.generator_depth, 2, nn.ReLU)
             ).to(self.device)
             self.discriminator_ = glorot_(
                 mlp(
-                    2,
+                    2 + label_inputs,
                     [self.discriminator_width] * self.discriminator_depth,
                     1,
                     lambda: nn.LeakyReLU(self.leaky_slope),
                 )
             ).to(self.device)
+            if self.conditional:
+                self.generator_ = LabelInput(self.latent_dim, self.generator_, self.label_input)
+                self.generator_ = self.generator_.to(self.device)
+                self.labels_ = LabelPrior().to(self.device)
         self.prior_ = LatentPrior(
             self.latent_dim, uniform=self.prior == "uniform", sphere=self.prior == "sphere"
         ).to(self.device)
@@ -146,12 +173,15 @@ class GAN(StackableModel):
             "discriminator": self.discriminator_,
             "prior": self.prior_,
             "standardizer": self.standardizer_,
+            **({"labels": self.labels_} if self.conditional else {}),
         }
 
     def _prepare(self, target: Target, seed: int) -> None:
         super()._prepare(target, seed)
         if self.prior == "auto":  # the article's rule: uniform noise for the Gaussian only
             self.prior_.uniform.fill_(target.name == "gaussian")
+        if self.conditional:
+            self.labels_.fit(target)
 
     def _train(
         self,
@@ -178,17 +208,31 @@ class GAN(StackableModel):
         def latents(count: int) -> torch.Tensor:  # (count, k) per model, from its own prior
             return noise.draw(lambda m, rng: models[m].prior_.sample(count, rng))
 
+        def generate(count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+            """``count`` generated points per model, with their one-hot labels if conditional."""
+            if not self.conditional:
+                return G(latents(count)), None
+            labels = one_hot(noise.draw(lambda m, rng: models[m].labels_.sample(count, rng)))
+            return G(latents(count), labels), labels
+
+        def critic(x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+            return D(x if labels is None else torch.cat([x, labels], dim=-1))
+
         half = self.batch_size // 2
         ones = torch.ones(self.batch_size, 1, device=self.device)
         labels = torch.cat([ones[:half], torch.zeros(half, 1, device=self.device)])  # real, fake
         batches = stacked_batches(targets, half, steps, seeds, self.device, single)
         for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch/2, 2)
             real = standardize(batch)
+            real_labels = (
+                one_hot(batch_labels(targets, batch, single)) if self.conditional else None
+            )
             with torch.no_grad():
-                fake = G(latents(half))  # ([M,] batch/2, 2)
+                fake, fake_labels = generate(half)  # ([M,] batch/2, 2)
             if self.r1:
                 real.requires_grad_(True)
-            logits = D(torch.cat([real, fake], dim=-2))  # ([M,] batch, 1)
+            classes = None if real_labels is None else torch.cat([real_labels, fake_labels], -2)
+            logits = critic(torch.cat([real, fake], dim=-2), classes)  # ([M,] batch, 1)
             losses_d = model_means(bce(logits, labels.expand_as(logits)), single)  # per model
             if self.r1:  # each model's D sees only its own points: one grad gives them all
                 (gradient,) = torch.autograd.grad(
@@ -200,7 +244,7 @@ class GAN(StackableModel):
                 descend(optimizer_d, losses_d.sum())
 
             D.requires_grad_(False)  # G's step needs gradients through D, not of D's weights
-            logits = D(G(latents(self.batch_size)))  # ([M,] batch, 1)
+            logits = critic(*generate(self.batch_size))  # ([M,] batch, 1)
             loss_g = model_means(bce(logits, ones.expand_as(logits)), single).sum()
             descend(optimizer_g, loss_g)  # non-saturating: G maximises log D(G(z))
             D.requires_grad_(True)
@@ -215,10 +259,34 @@ class GAN(StackableModel):
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "generator_")
         rng = generator(derive_seed(seed, "sample"), self.device)
-        return sample_in_chunks(
-            lambda count: self.standardizer_.inverse(
-                self.generator_(self.prior_.sample(count, rng))
-            ),
-            num_samples,
-            self.device,
-        )
+
+        def draw(count: int) -> torch.Tensor:
+            z = self.prior_.sample(count, rng)
+            if not self.conditional:
+                return self.standardizer_.inverse(self.generator_(z))
+            labels = one_hot(self.labels_.sample(count, rng))  # from the regions' masses
+            return self.standardizer_.inverse(self.generator_(z, labels))
+
+        return sample_in_chunks(draw, num_samples, self.device)
+
+    @torch.inference_mode()
+    def sample_given(self, labels: np.ndarray, seed: int) -> np.ndarray:
+        """One sample for each label of ``labels`` (n,) (region indices of the target it was
+        trained on), (n, 2); a conditional GAN only."""
+        check_fitted(self, "generator_")
+        if not self.conditional:
+            raise ValueError("sample_given needs a conditional GAN (conditional=True)")
+        labels = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=self.device)
+        if len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < self.labels_.count):
+            raise ValueError(f"labels must be region indices in [0, {self.labels_.count})")
+        rng = generator(derive_seed(seed, "sample_given"), self.device)
+        position = 0
+
+        def draw(count: int) -> torch.Tensor:
+            nonlocal position
+            chosen = one_hot(labels[position : position + count])
+            position += count
+            z = self.prior_.sample(count, rng)
+            return self.standardizer_.inverse(self.generator_(z, chosen))
+
+        return sample_in_chunks(draw, len(labels), self.device)

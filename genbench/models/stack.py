@@ -226,7 +226,8 @@ def model_means(values: torch.Tensor, single: bool) -> torch.Tensor:
     return values.mean() if single else values.flatten(1).mean(1)
 
 
-StepLosses = Callable[[int, torch.Tensor], torch.Tensor]  # (step, ([M,] B, 2)) → ([M],)
+# (step, ([M,] B, 2) standardised[, the same batch in the targets' units]) → ([M],)
+StepLosses = Callable[..., torch.Tensor]
 
 
 def optimise(
@@ -240,20 +241,23 @@ def optimise(
     single: bool,
     step_losses: StepLosses,
     max_grad_norm: float = 0.0,
+    raw: bool = False,
 ) -> None:
     """The training loop of the families trained on one loss (the VAE, RealNVP, DDPM, flow
     matching): ``steps`` Adam steps on ``network`` at ``model.lr``, warmed up over
     ``model.warmup_steps`` and decayed on a cosine to ``model.final_lr`` of it, each on
     ``step_losses(step, x)`` (each model's mean loss) for a batch ``x`` of ``model.batch_size``
     draws of each model's target, standardised by its ``standardizer_``. The network ends
-    as the moving average of its weights (``model.ema_decay``; none at 0)."""
+    as the moving average of its weights (``model.ema_decay``; none at 0). With ``raw``,
+    ``step_losses`` also gets the batch as drawn, in the targets' units (to label it)."""
     optimizer = adam(network.parameters(), lr=model.lr, fused=single)
     schedule = warmup_cosine(optimizer, steps, model.warmup_steps, model.final_lr)
     average = WeightAverage(network, model.ema_decay)
     standardize = Standardizer.stacked([m.standardizer_ for m in models], single)
     batches = stacked_batches(targets, model.batch_size, steps, seeds, model.device, single)
     for step, batch in enumerate(batches, start=1):  # batch: ([M,] batch, 2)
-        losses = step_losses(step, standardize(batch))  # per model
+        x = standardize(batch)
+        losses = step_losses(step, x, batch) if raw else step_losses(step, x)  # per model
         descend(optimizer, losses.sum(), max_grad_norm, single)
         schedule.step()
         average.update()

@@ -19,6 +19,15 @@ N(0, I_k) under a fixed map g (the normal CDF per coordinate; u ↦ u / ‖u‖)
 p(x) = ∫ p(x | g(u)) N(u; 0, I) du: the encoder, the KL term and the bound stay those of a
 Gaussian u, and the decoder sees g(u), whose law is the constrained prior. The sphere needs
 k ≥ 2: on S⁰ the map is sign(u), whose gradient is zero, so the encoder could not learn.
+
+``conditional=True`` makes it a conditional VAE on the target's regions (see
+``genbench.models.labels``): q(z | x, y) sees the one-hot label beside x, and p(x | z, y)
+reads it through ``label_input`` (embed(y) ⊙ g(z), or [embed(y), g(z)]); samples draw y from
+the regions' masses, and ``log_prob`` bounds log Σ_y p(y) p(x | y) by the log-sum of p(y)
+times each label's bound. Train it with ``kl_warmup=0``: during a warm-up the code learns which
+mode a point is in before the KL term bites, and the decoder then reads the mode from z, not
+from y (on ``eight_gaussians``, latent 2, 1,500 steps: label fidelity 0.82 with the default
+warm-up, 1.00 without).
 """
 
 from __future__ import annotations
@@ -26,12 +35,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genbench.models.labels import (
+    LABEL_INPUTS,
+    LABEL_SLOTS,
+    LabelInput,
+    LabelPrior,
+    batch_labels,
+    one_hot,
+)
 from genbench.models.nn import (
     Standardizer,
     as_batch,
@@ -111,6 +129,10 @@ class VAE(StackableModel):
     final_lr: float = 0.1  # the rate at the last step, as a fraction of ``lr``; 1: constant
     ema_decay: float = 0.999  # > 0: keep an exponential moving average of the weights
     log_prob_samples: int = 64  # K of the importance-weighted bound that log_prob returns
+    # a conditional VAE: labels are the target's regions, the encoder sees y, the decoder reads
+    # it through ``label_input`` ("product": embed(y) ⊙ z, "concat": [embed(y), z])
+    conditional: bool = False
+    label_input: str = "product"
 
     def __post_init__(self) -> None:
         check_schedule(self)
@@ -120,6 +142,8 @@ class VAE(StackableModel):
             raise ValueError(
                 "the sphere prior needs latent_dim >= 2 for the VAE (S⁰ is two points)"
             )
+        if self.label_input not in LABEL_INPUTS:
+            raise ValueError(f"label_input must be one of {LABEL_INPUTS}, got {self.label_input!r}")
         if not 0 <= self.kl_warmup <= 1:
             raise ValueError(
                 f"kl_warmup is a fraction of the steps in [0, 1], got {self.kl_warmup}"
@@ -128,10 +152,29 @@ class VAE(StackableModel):
     def _build(self, seed: int = 0) -> None:
         hidden = [self.width] * self.depth
         widen = 1 + 2 * self.input_frequencies  # features per input coordinate
+        label_inputs = LABEL_SLOTS if self.conditional else 0  # the encoder sees the label
         with seeded_init(derive_seed(seed, "init")):
-            self.encoder_ = mlp(2 * widen, hidden, 2 * self.latent_dim, nn.SiLU).to(self.device)
-            self.decoder_ = mlp(self.latent_dim * widen, hidden, 4, nn.SiLU).to(self.device)
+            self.encoder_ = mlp(2 * widen + label_inputs, hidden, 2 * self.latent_dim, nn.SiLU)
+            self.encoder_ = self.encoder_.to(self.device)
+            inputs = self.latent_dim  # the decoder's body reads z, or u if conditional
+            if self.conditional:
+                inputs = LabelInput.width(self.latent_dim, self.label_input)
+            self.decoder_ = mlp(inputs * widen, hidden, 4, nn.SiLU).to(self.device)
+            if self.conditional:  # the features of u (embed(y) and z), not of z
+                features = partial(
+                    fourier_features, count=self.input_frequencies, scale=self.input_scale
+                )
+                self.decoder_ = LabelInput(
+                    self.latent_dim, self.decoder_, self.label_input, features
+                )
+                self.decoder_ = self.decoder_.to(self.device)
+                self.labels_ = LabelPrior().to(self.device)
         self.standardizer_ = Standardizer().to(self.device)  # the identity until _prepare
+
+    def _prepare(self, target: Target, seed: int) -> None:
+        super()._prepare(target, seed)
+        if self.conditional:
+            self.labels_.fit(target)
 
     def modules(self) -> dict[str, nn.Module]:
         check_fitted(self, "encoder_")
@@ -139,24 +182,41 @@ class VAE(StackableModel):
             "encoder": self.encoder_,
             "decoder": self.decoder_,
             "standardizer": self.standardizer_,
+            **({"labels": self.labels_} if self.conditional else {}),
         }
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         return fourier_features(x, self.input_frequencies, self.input_scale)
 
     def _encode(
-        self, x: torch.Tensor, encoder: nn.Module | None = None
+        self,
+        x: torch.Tensor,
+        encoder: nn.Module | None = None,
+        labels: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of q(z | x) for standardised ``x``, each (..., k)."""
-        mean, log_var = (encoder or self.encoder_)(self._features(x)).chunk(2, dim=-1)
+        """Mean and log-variance of q(z | x[, y]) for standardised ``x``, each (..., k);
+        ``labels`` one-hot (..., ``LABEL_SLOTS``) for a conditional VAE."""
+        inputs = self._features(x)
+        if labels is not None:
+            inputs = torch.cat([inputs, labels.expand(*inputs.shape[:-1], -1)], dim=-1)
+        mean, log_var = (encoder or self.encoder_)(inputs).chunk(2, dim=-1)
         return mean, log_var
 
     def _decode(
-        self, z: torch.Tensor, decoder: nn.Module | None = None
+        self,
+        z: torch.Tensor,
+        decoder: nn.Module | None = None,
+        labels: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log-variance of p(x | g(z)), standardised, each (..., 2); g the prior's map."""
+        """Mean and log-variance of p(x | g(z)[, y]), standardised, each (..., 2); g the
+        prior's map, ``labels`` one-hot for a conditional VAE."""
         z = LATENT_MAPS[self.prior](z)
-        mean, raw = (decoder or self.decoder_)(self._features(z)).chunk(2, dim=-1)
+        network = decoder or self.decoder_
+        if labels is not None:
+            output = network(z, labels.expand(*z.shape[:-1], -1))
+        else:
+            output = network(self._features(z))
+        mean, raw = output.chunk(2, dim=-1)
         return mean, self.min_log_var + F.softplus(raw - self.min_log_var)  # smooth max
 
     def _train(
@@ -173,17 +233,19 @@ class VAE(StackableModel):
         noise = Streams([derive_seed(seed, "noise") for seed in seeds], self.device, single)
         warmup = self.kl_warmup * steps
 
-        def step_losses(step: int, x: torch.Tensor) -> torch.Tensor:  # x: ([M,] batch, 2)
-            z_mean, z_log_var = self._encode(x, encoder)  # ([M,] batch, k) each
+        def step_losses(step: int, x: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+            # x: ([M,] batch, 2) standardised; raw: the same points in the targets' units
+            labels = one_hot(batch_labels(targets, raw, single)) if self.conditional else None
+            z_mean, z_log_var = self._encode(x, encoder, labels)  # ([M,] batch, k) each
             eps = noise.randn(self.batch_size, self.latent_dim)
             z = z_mean + torch.exp(0.5 * z_log_var) * eps
-            reconstruction = gaussian_log_prob(x, *self._decode(z, decoder))  # ([M,] batch)
+            reconstruction = gaussian_log_prob(x, *self._decode(z, decoder, labels))  # ([M,] B)
             kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # ([M,] batch)
             weight = self.beta * min(1.0, step / warmup) if warmup else self.beta
             return model_means(weight * kl - reconstruction, single)
 
         both = nn.ModuleList([encoder, decoder])
-        optimise(self, both, models, targets, seeds, steps, monitor, single, step_losses)
+        optimise(self, both, models, targets, seeds, steps, monitor, single, step_losses, raw=True)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
@@ -192,15 +254,43 @@ class VAE(StackableModel):
 
         def draw(count: int) -> torch.Tensor:
             z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
-            mean, log_var = self._decode(z)  # (count, 2) each
+            labels = one_hot(self.labels_.sample(count, rng)) if self.conditional else None
+            mean, log_var = self._decode(z, labels=labels)  # (count, 2) each
             eps = torch.randn(mean.shape, generator=rng, device=self.device)
             return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
 
         return sample_in_chunks(draw, num_samples, self.device)
 
     @torch.inference_mode()
-    def rate_distortion(self, x: np.ndarray, seed: int = 0) -> tuple[float, float]:
-        """(rate, distortion) of the points ``x`` (n, 2), in nats per point.
+    def sample_given(self, labels: np.ndarray, seed: int) -> np.ndarray:
+        """One sample for each label of ``labels`` (n,) (region indices of the target it was
+        trained on), (n, 2); a conditional VAE only."""
+        check_fitted(self, "decoder_")
+        if not self.conditional:
+            raise ValueError("sample_given needs a conditional VAE (conditional=True)")
+        labels = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=self.device)
+        if len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < self.labels_.count):
+            raise ValueError(f"labels must be region indices in [0, {self.labels_.count})")
+        rng = generator(derive_seed(seed, "sample_given"), self.device)
+        position = 0
+
+        def draw(count: int) -> torch.Tensor:
+            nonlocal position
+            chosen = one_hot(labels[position : position + count])
+            position += count
+            z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
+            mean, log_var = self._decode(z, labels=chosen)
+            eps = torch.randn(mean.shape, generator=rng, device=self.device)
+            return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
+
+        return sample_in_chunks(draw, len(labels), self.device)
+
+    @torch.inference_mode()
+    def rate_distortion(
+        self, x: np.ndarray, seed: int = 0, labels: np.ndarray | None = None
+    ) -> tuple[float, float]:
+        """(rate, distortion) of the points ``x`` (n, 2), in nats per point; a conditional VAE
+        needs their ``labels`` (n,) (``Target.label_of``).
 
         The rate is E_x KL(q(z | x) ‖ N(0, I)), the information the code carries about x; the
         distortion is −E_x E_{q(z | x)} log p(x | z) in the target's units, one draw of z per
@@ -209,13 +299,18 @@ class VAE(StackableModel):
         """
         check_fitted(self, "encoder_")
         points = self.standardizer_(as_batch(x, self.device))  # (n, 2), standardised
+        if self.conditional != (labels is not None):
+            raise ValueError("labels are for a conditional VAE, and one needs them")
+        if labels is not None:
+            labels = one_hot(torch.as_tensor(np.asarray(labels, np.int64), device=self.device))
         rng = generator(derive_seed(seed, "rate_distortion"), self.device)
-        z_mean, z_log_var = self._encode(points)  # (n, k) each
+        z_mean, z_log_var = self._encode(points, labels=labels)  # (n, k) each
         eps = torch.randn(z_mean.shape, generator=rng, device=self.device)
         z = z_mean + torch.exp(0.5 * z_log_var) * eps
         kl = 0.5 * (z_mean**2 + torch.exp(z_log_var) - 1 - z_log_var).sum(-1)  # (n,)
         log_likelihood = (
-            gaussian_log_prob(points, *self._decode(z)) + self.standardizer_.log_abs_det()
+            gaussian_log_prob(points, *self._decode(z, labels=labels))
+            + self.standardizer_.log_abs_det()
         )
         return float(kl.double().mean()), float(-log_likelihood.double().mean())
 
@@ -223,26 +318,39 @@ class VAE(StackableModel):
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """log (1/K) Σ_k p(x, z_k) / q(z_k | x), z_k ~ q(z | x): a lower bound on log q(x), (n,).
 
-        ``x`` is (n, 2); K = ``log_prob_samples``.
+        ``x`` is (n, 2); K = ``log_prob_samples``. A conditional VAE's is
+        log Σ_y p(y) · bound(x | y) over its labels: a lower bound on log Σ_y p(y) q(x | y).
         """
         check_fitted(self, "encoder_")
         points = self.standardizer_(as_batch(x, self.device))  # (n, 2), standardised
+        if not self.conditional:
+            return self._bound(points).double().cpu().numpy()
+        masses = self.labels_.masses[: self.labels_.count]
+        per_label = torch.stack(
+            [
+                self._bound(points, one_hot(torch.tensor(label, device=self.device))) + mass.log()
+                for label, mass in enumerate(masses)
+            ]
+        )  # (labels, n)
+        return torch.logsumexp(per_label, dim=0).double().cpu().numpy()
+
+    def _bound(self, points: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        """The importance-weighted bound at standardised ``points`` (n, 2), in the target's
+        units, (n,); given the one-hot ``label`` for a conditional VAE."""
         rng = generator(derive_seed(0, "log_prob"), self.device)
         num_draws = self.log_prob_samples
         chunk = max(1, 2**20 // (num_draws * max(self.latent_dim, self.width)))
-        bounds = []
+        bounds = [torch.zeros(0, device=self.device)]
         for start in range(0, len(points), chunk):
             x_chunk = points[start : start + chunk]  # (m, 2)
-            z_mean, z_log_var = self._encode(x_chunk)  # (m, k) each
+            z_mean, z_log_var = self._encode(x_chunk, labels=label)  # (m, k) each
             eps = torch.randn((num_draws, *z_mean.shape), generator=rng, device=self.device)
             z = z_mean + torch.exp(0.5 * z_log_var) * eps  # (K, m, k)
             log_weights = (
-                gaussian_log_prob(x_chunk, *self._decode(z))  # log p(x | z)
+                gaussian_log_prob(x_chunk, *self._decode(z, labels=label))  # log p(x | z)
                 + gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))  # log p(z)
                 - gaussian_log_prob(z, z_mean, z_log_var)  # log q(z | x)
             )  # (K, m)
             bound = torch.logsumexp(log_weights, dim=0) - math.log(num_draws)
             bounds.append(bound + self.standardizer_.log_abs_det())  # in the target's units
-        if not bounds:
-            return np.zeros(0, dtype=np.float64)
-        return torch.cat(bounds).double().cpu().numpy()
+        return torch.cat(bounds)

@@ -64,6 +64,12 @@ class Target(ABC):
         """P(X in region k) for X ~ p, (K,)."""
 
     # ------------------------------------------------------------------ shared behaviour
+    def label_of(self, x: np.ndarray) -> np.ndarray:
+        """The class of each point of ``x`` (n, 2) for a conditional model: its region, or K
+        (one past the last region) for a point in none; (n,) int64."""
+        regions = self.region_of(x)
+        return np.where(regions < 0, len(self.region_masses), regions).astype(np.int64)
+
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         """``num_samples`` i.i.d. draws from the target, (n, 2) float64; same seed, same draws."""
         if int(num_samples) != num_samples or num_samples < 0:
