@@ -1,0 +1,38 @@
+"""Every built-in preset is valid and is the grid its documentation states (docs/presets.md)."""
+
+import pytest
+
+from genbench.config import available_presets, load_preset
+from genbench.plan import make_plan
+
+# preset → (runs, of which the oracle's), as docs/presets.md and the README count them
+DOCUMENTED = {
+    "quick": (162, 9),
+    "article": (225, 9),
+    "convergence": (414, 9),
+    "pacgan": (140, 20),
+    "priors": (198, 9),
+    "beta_vae": (153, 9),
+    "conditional": (117, 9),
+}
+
+
+def test_every_built_in_preset_is_documented():
+    assert sorted(available_presets()) == sorted(DOCUMENTED)
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_a_built_in_preset_plans_the_grid_its_documentation_states(name):
+    plan = make_plan(load_preset(name))
+    oracle = sum(spec.model == "oracle" for spec in plan.runs)
+    assert (len(plan.runs), oracle) == DOCUMENTED[name]
+    assert len({spec.key for spec in plan.runs}) == len(plan.runs)
+
+
+def test_the_constraint_presets_score_what_they_study():
+    assert set(load_preset("beta_vae").metrics) == {"rate", "distortion"}
+    assert load_preset("conditional").metrics == ("label_fidelity",)
+    conditional = load_preset("conditional").models
+    assert {e for e, plan in conditional.items() if plan.params.get("conditional")} == {
+        "cgan_product", "cgan_concat", "cvae_product", "cvae_concat",
+    }  # fmt: skip
