@@ -187,7 +187,7 @@ def _summary(runs: pd.DataFrame) -> pd.DataFrame:
     board = runs.groupby(keys, sort=False).agg(
         seeds=("seed", "size"),
         failed=("status", lambda s: int((s != "ok").sum())),
-        **{c: (c, "first") for c in ["target_fingerprint", "preset"] if c in runs.columns},
+        **{c: (c, "first") for c in [*PROVENANCE, "train_points"] if c in runs.columns},
     )
     means = ok.groupby(keys, sort=False)[names].mean().add_suffix("_mean")
     stds = ok.groupby(keys, sort=False)[names].std(ddof=1).add_suffix("_std")
@@ -374,15 +374,34 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     return adjusted
 
 
+PROVENANCE = ["target_fingerprint", "preset"]
+
+
+def training_sets(table: pd.DataFrame) -> set[str]:
+    """The training set sizes of a table's runs: ``"fresh draws"`` where a run had none."""
+    if "train_points" not in table.columns:
+        return {"fresh draws"}
+    values = pd.to_numeric(table["train_points"], errors="coerce")
+    return {"fresh draws" if pd.isna(v) else f"{int(v):,} points" for v in values}
+
+
 def _warnings(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     warnings = []
-    for column, what in [("target_fingerprint", "target definitions"), ("preset", "presets")]:
-        if column in old.columns and column in new.columns:
+    for column, what in [
+        ("target_fingerprint", "target definitions"),
+        ("preset", "presets"),
+        ("train_points", "training set sizes"),
+    ]:
+        if column == "train_points" and (column in old.columns or column in new.columns):
+            a, b = training_sets(old), training_sets(new)  # absent: fresh draws throughout
+        elif column in old.columns and column in new.columns:
             a = set(old[column].dropna().astype(str))
             b = set(new[column].dropna().astype(str))
-            if a != b:
-                warnings.append(
-                    f"the {what} differ ({', '.join(sorted(a))} vs "
-                    f"{', '.join(sorted(b))}): the numbers may not be comparable"
-                )
+        else:
+            continue
+        if a != b:
+            warnings.append(
+                f"the {what} differ ({', '.join(sorted(a))} vs "
+                f"{', '.join(sorted(b))}): the numbers may not be comparable"
+            )
     return warnings

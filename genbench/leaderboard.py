@@ -75,7 +75,11 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             "model": model,
             "latent_dim": latent_dim,
             "steps": steps,
-            **{name: group[name].fillna("").iloc[0] for name in SWEPT_PARAMS if name in group},
+            **{
+                name: group[name].fillna("").iloc[0]
+                for name in (*SWEPT_PARAMS, "train_points")
+                if name in group
+            },
             "seeds": len(group),
             "failed": int((group["status"] != "ok").sum()),
         }

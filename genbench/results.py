@@ -238,11 +238,13 @@ def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
     """The records as a runs table with the standard column order, sorted by run identity."""
     rows: list[dict] = []
     swept: dict[str, list] = {name: [] for name in SWEPT_PARAMS}
+    points: list = []  # each run's training set size, "" for fresh draws
     for record in records:
         row = record.to_row()
         config = row.get("config") or {}
         for name, values in swept.items():
             values.append(config.get("params", {}).get(name, ""))
+        points.append(config.get("train_points", ""))
         row["config"] = json.dumps(config, sort_keys=True)
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -253,6 +255,11 @@ def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
             frame[name] = values
             columns.insert(position, name)
             position += 1
+    if any(value != "" for value in points):  # some run trained on a finite training set
+        frame["train_points"] = points
+        columns.insert(
+            columns.index("steps") + 1 if "steps" in columns else position, "train_points"
+        )
     frame = frame.reindex(columns=columns + [c for c in frame.columns if c not in columns])
     return frame.sort_values(RUN_ID, kind="stable").reset_index(drop=True)
 

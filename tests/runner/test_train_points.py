@@ -69,8 +69,21 @@ def test_the_column_is_in_runs_csv_and_the_config_holds_train_points(memorising_
     assert runs["memorisation"].between(0, 1).all()
     for config in runs["config"]:
         assert json.loads(config)["train_points"] == 20
+    assert (
+        list(runs.columns[3:5]) == ["steps", "train_points"] and (runs["train_points"] == 20).all()
+    )
     board = pd.read_csv(memorising_run / "leaderboard.csv")
-    assert board["memorisation_mean"].notna().all()
+    assert board["memorisation_mean"].notna().all() and (board["train_points"] == 20).all()
+
+
+def test_compare_warns_when_the_training_sets_differ(memorising_run, tmp_path, capsys):
+    assert grid(toy(tmp_path), tmp_path / "fresh") == 0
+    assert "train_points" not in pd.read_csv(tmp_path / "fresh" / "runs.csv").columns
+    capsys.readouterr()
+    for old, new in [("runs.csv", "runs.csv"), ("leaderboard.csv", "leaderboard.csv")]:
+        main(["compare", str(tmp_path / "fresh" / old), str(memorising_run / new)])
+        out = capsys.readouterr()
+        assert "the training set sizes differ (fresh draws vs 20 points)" in out.out + out.err
 
 
 def test_models_learn_the_training_set_and_the_oracle_does_not(memorising_run):
