@@ -35,6 +35,7 @@ had some, is a regression in itself.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,11 +184,13 @@ def _summary(runs: pd.DataFrame) -> pd.DataFrame:
     failed ones, and each metric's mean and standard deviation over the successful ones."""
     keys = entry_columns(runs)
     names = [n for n in metrics.available() if n in runs.columns]
+    if "train_points" not in runs.columns and "config" in runs.columns:
+        runs = runs.assign(train_points=[configured(c, "train_points") for c in runs["config"]])
     ok = runs[runs["status"] == "ok"]
     board = runs.groupby(keys, sort=False).agg(
         seeds=("seed", "size"),
         failed=("status", lambda s: int((s != "ok").sum())),
-        **{c: (c, "first") for c in [*PROVENANCE, "train_points"] if c in runs.columns},
+        **{c: (c, "first") for c in [*PROVENANCE, *SETTINGS] if c in runs.columns},
     )
     means = ok.groupby(keys, sort=False)[names].mean().add_suffix("_mean")
     stds = ok.groupby(keys, sort=False)[names].std(ddof=1).add_suffix("_std")
@@ -375,6 +378,16 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
 
 
 PROVENANCE = ["target_fingerprint", "preset"]
+SETTINGS = ["num_samples", "train_points"]  # of a run, beside its entry, that change its scores
+
+
+def configured(config: object, key: str) -> object:
+    """``key`` of a runs.csv ``config`` cell (JSON); "" where it is absent or unreadable."""
+    try:
+        value = json.loads(config).get(key, "") if isinstance(config, str) else ""
+    except (ValueError, AttributeError):
+        return ""
+    return value
 
 
 def training_sets(table: pd.DataFrame) -> set[str]:
@@ -390,6 +403,7 @@ def _warnings(old: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     for column, what in [
         ("target_fingerprint", "target definitions"),
         ("preset", "presets"),
+        ("num_samples", "samples per run"),
         ("train_points", "training set sizes"),
     ]:
         if column == "train_points" and (column in old.columns or column in new.columns):

@@ -82,6 +82,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
             },
             "seeds": len(group),
             "failed": int((group["status"] != "ok").sum()),
+            **({"num_samples": group["num_samples"].iloc[0]} if "num_samples" in group else {}),
         }
         for name in names:
             mean, std, low, high = confidence_interval(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -215,7 +216,15 @@ def validate(preset: Preset) -> None:
                     f"model {entry!r}: give either {values} (or --{values}) or params.{axis}, "
                     "not both"
                 )
-        for name in entry_names(entry, model_plan):
+        for beta in model_plan.betas:
+            number = isinstance(beta, (int, float)) and not isinstance(beta, bool)
+            if not (number and beta > 0 and math.isfinite(beta)):
+                raise ConfigError(f"model {entry!r}: betas must be positive numbers, got {beta!r}")
+        names = entry_names(entry, model_plan)
+        if len(set(names)) < len(names):
+            twice = next(name for name in names if names.count(name) > 1)
+            raise ConfigError(f"model {entry!r}: two of its sweep's values are both {twice!r}")
+        for name in names:
             if name != entry and name in preset.models:
                 raise ConfigError(f"model {entry!r}: its sweep's entry {name!r} is taken")
     if not preset.targets or not preset.models:

@@ -8,11 +8,12 @@ cells). For each label k, ``NUM_PER_LABEL`` samples are drawn given k and
 
 the share of the samples drawn for label k that land in region k, averaged over the K labels
 with equal weight (a model cannot hide a label it ignores behind the frequent ones). 1 is a
-model that always honours its label; a model that ignores its label scores about Σ_k p_k²
-(1/K for equal masses). A target draw of region k lies in region k by definition, so the
-ideal is 1. The model's unconditional samples (labels drawn from their masses) are scored by
-every other metric as any model's are. Opt-in, it reads the trained model; NaN for a model
-that is not conditional.
+model that always honours its label; one that ignores its label draws from its unconditional
+law for every k and scores (1/K) Σ_k q(region k): 1/K whatever the masses, less the share
+of its samples that fall in no region. A target draw of region k lies in region k by
+definition, so the ideal is 1. The model's unconditional samples (labels drawn from their
+masses) are scored by every other metric as any model's are. Opt-in, it reads the trained
+model; NaN for a model that is not conditional.
 """
 
 from __future__ import annotations

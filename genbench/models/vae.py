@@ -142,6 +142,8 @@ class VAE(StackableModel):
             raise ValueError(
                 "the sphere prior needs latent_dim >= 2 for the VAE (S⁰ is two points)"
             )
+        if not (self.beta > 0 and math.isfinite(self.beta)):
+            raise ValueError(f"beta must be a positive number, got {self.beta}")
         if self.label_input not in LABEL_INPUTS:
             raise ValueError(f"label_input must be one of {LABEL_INPUTS}, got {self.label_input!r}")
         if not 0 <= self.kl_warmup <= 1:

@@ -1,8 +1,9 @@
 """The rate–distortion figure of a β-VAE sweep: what the KL weight β buys and what it costs.
 
 One column per target. Above, each VAE entry's distortion against its rate (seed means, 95 %
-intervals as error bars), one line per latent size through its β values in order, each point
-labelled with its β: the trade-off that β moves along. Below, the ranking metric (sample
+intervals as error bars), one line per latent size (and per entry and step count, where there
+are several) through its β values in order, each point labelled with its β: the trade-off
+that β moves along. Below, the ranking metric (sample
 quality) against β for the same lines, the oracle as a dashed level: which point of the
 trade-off samples best.
 """
@@ -41,15 +42,34 @@ def has_tradeoff(board: pd.DataFrame) -> bool:
     return bool(len(rows)) and rows["beta"].nunique() > 1
 
 
+def lines_of(rows: pd.DataFrame) -> pd.Series:
+    """The line each row belongs to: its entry without the β sweep's suffix (``vae_sphere``
+    for ``vae_sphere_beta4``), latent size and, where there are several, step count; named
+    by what tells the lines apart (``latent 2``, or ``vae_sphere, latent 2``)."""
+    entry = rows["model"].str.replace(r"_beta[^_]*$", "", regex=True)
+    several_entries = entry.nunique() > 1
+    several_steps = "steps" in rows and rows["steps"].nunique() > 1
+    names = []
+    for family, (_, row) in zip(entry, rows.iterrows(), strict=True):
+        parts = [family] if several_entries else []
+        parts.append(f"latent {int(row['latent_dim'])}")
+        if several_steps:
+            parts.append(f"{int(row['steps']):,} steps")
+        names.append(", ".join(parts))
+    return pd.Series(names, index=rows.index)
+
+
 def rate_distortion(
     board: pd.DataFrame, *, targets: Sequence[str], rank_metric: str, title: str
 ) -> Figure:
     """Distortion against rate (above) and ``rank_metric`` against β (below), per target; one
-    line per latent size (axes labelled ``rd:TARGET`` and ``quality:TARGET``)."""
+    line per VAE entry (less its β), latent size and step count through its βs (axes labelled
+    ``rd:TARGET`` and ``quality:TARGET``)."""
     rows = vae_rows(board)
-    latents = sorted({int(k) for k in rows["latent_dim"]})
-    colours = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(latents)}
-    markers = {k: MARKERS[i % len(MARKERS)] for i, k in enumerate(latents)}
+    rows = rows.assign(line=lines_of(rows))
+    order = list(dict.fromkeys(rows.sort_values(["latent_dim"], kind="stable")["line"]))
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(order)}
+    markers = {name: MARKERS[i % len(MARKERS)] for i, name in enumerate(order)}
     quality = metrics.get(rank_metric)
     figure = new_figure(max(4.2 * len(targets), 6.0), 7.4)
     grid = figure.add_gridspec(
@@ -60,11 +80,12 @@ def rate_distortion(
         part = rows[rows["target"] == target]
         above = figure.add_subplot(grid[0, column], label=f"rd:{target}")
         below = figure.add_subplot(grid[1, column], label=f"quality:{target}")
-        for k in latents:
-            line = part[part["latent_dim"] == k].sort_values("beta")
+        for name in order:
+            line = part[part["line"] == name].sort_values("beta")
             if line.empty:
                 continue
-            style = {"color": colours[k], "marker": markers[k], "markersize": 5, "linewidth": 1.2}
+            colour = colours[name]
+            style = {"color": colour, "marker": markers[name], "markersize": 5, "linewidth": 1.2}
             above.errorbar(
                 line["rate_mean"],
                 line["distortion_mean"],
@@ -80,7 +101,7 @@ def rate_distortion(
                     textcoords="offset points",
                     xytext=(4, 3),
                     fontsize=7,
-                    color=colours[k],
+                    color=colour,
                 )
             below.errorbar(
                 line["beta"], line[f"{rank_metric}_mean"], yerr=interval(line, rank_metric),
@@ -106,8 +127,8 @@ def rate_distortion(
             axes.tick_params(labelsize=7)
             axes.grid(alpha=0.3, linewidth=0.5)
     handles = [
-        Line2D([], [], color=colours[k], marker=markers[k], markersize=5, label=f"latent {k}")
-        for k in latents
+        Line2D([], [], color=colours[name], marker=markers[name], markersize=5, label=name)
+        for name in order
     ]
     if board["model"].map(is_reference).any():
         handles.append(Line2D([], [], color=ORACLE_COLOUR, linestyle="--", label="oracle (floor)"))

@@ -2,6 +2,8 @@
 β, as ``<entry>_beta<β>``, with a ``beta`` column in runs.csv and the leaderboard; scored for
 rate and distortion, a report draws the trade-off."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -68,6 +70,20 @@ def test_a_beta_sweep_that_cannot_run_is_refused(tmp_path, entries, message):
         make_plan(load_preset(preset(tmp_path, **entries)))
 
 
+@pytest.mark.parametrize(
+    ("betas", "message"),
+    [
+        ([-1.0], "betas must be positive numbers, got -1.0"),
+        ([float("nan")], "betas must be positive numbers, got nan"),
+        (["0.5"], "betas must be positive numbers, got '0.5'"),
+        ([0.1234561, 0.1234562], "two of its sweep's values are both 'vae_beta0.123456'"),
+    ],
+)
+def test_betas_given_in_python_are_checked_like_the_presets(tmp_path, betas, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_plan(load_preset(preset(tmp_path)), betas=betas)
+
+
 def test_both_betas_and_a_fixed_beta_are_refused(tmp_path):
     path = preset(tmp_path, vae="betas = [2]")
     with open(path, "a") as file:
@@ -111,4 +127,5 @@ def test_runs_leaderboard_and_report_carry_beta_rate_and_distortion(tmp_path):
     assert {"rate_mean", "rate_ci_low", "distortion_mean"} <= set(board.columns)
     assert "rate_rank" not in board.columns and "distortion_rank" not in board.columns
     assert (out / "figures" / "rate_distortion.png").is_file()
+    assert (board.loc[board["model"] != "oracle", "num_samples"] == 300).all()
     assert "## Rate and distortion" in (out / "report.md").read_text()

@@ -299,3 +299,13 @@ def test_text_in_a_number_column_exits_2(boards, tmp_path, capsys, column):
     board.to_csv(tmp_path / "text.csv", index=False)
     assert main(["compare", str(boards["base"]), str(tmp_path / "text.csv")]) == 2
     assert f"column {column} holds values that are not" in capsys.readouterr().err
+
+
+def test_compare_warns_when_the_runs_drew_other_numbers_of_samples():
+    base = {("oracle", 0): [0.1, 0.11, 0.12], ("gan", 3): [0.5, 0.6, 0.55]}
+    old, new = runs_table(base).assign(num_samples=5000), runs_table(base).assign(num_samples=4000)
+    assert leaderboard(old)["num_samples"].tolist() == [5000, 5000]
+    for a, b in [(old, new), (leaderboard(old), leaderboard(new))]:
+        warnings = compare(a, b).warnings
+        assert any("the samples per run differ (5000 vs 4000)" in w for w in warnings)
+    assert compare(old, old).warnings == []

@@ -31,10 +31,13 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     assert main(argv) == 0
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(runs["model"]) == [
+        "bayesnet",
         "ddpm",
         "ddpm_ddim",
-        "ddpm_dpm_solver_sde",
+        "fm",
         "gan",
+        "gmm",
+        "kde",
         "oracle",
         "realnvp",
         "vae",
