@@ -115,9 +115,9 @@ def run(
     single-threaded processes, one per core, or this process alone with ``workers=1``). A Dask
     ``distributed.Client`` (or its ``get_executor()``) runs each group as one task on its
     cluster (see ``genbench.dask_executor``); ``workers`` does not apply to it.
-    ``resume`` keeps the runs already in ``out`` and does the missing ones; otherwise earlier
-    results there are moved aside. ``report`` draws the figures, records the default
-    training animations and writes ``report.html``.
+    ``resume`` keeps the runs already in ``out`` and does the missing ones and those that
+    failed; otherwise earlier results there are moved aside. ``report`` draws the figures,
+    records the default training animations and writes ``report.html``.
     """
     plan = make_plan(
         load_preset(preset),
@@ -141,7 +141,10 @@ def run(
         )
         store.folder.rename(aside)
         _say(quiet, f"{store.folder} held earlier results: moved them to {aside}")
-    done = store.records() if resume else {}
+    # runs that failed (the adapter raised: a bug since fixed, memory, a lost device) are done
+    # again; a divergence is the model's own outcome, as deterministic as a score, and is kept
+    stored = store.records() if resume else {}
+    done = {key: record for key, record in stored.items() if record.status is not Status.FAILED}
     check_resumable(plan, store, done)  # before anything in the folder changes
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_leftovers()
@@ -150,6 +153,9 @@ def run(
 
     groups = plan.pending(done)
     todo = sum(len(group.runs) for group in groups)
+    retried = len({spec.key for spec in plan.runs} & (set(stored) - set(done)))
+    if resume and retried:
+        _say(quiet, f"{retried} run(s) that failed before are done again")
     _say(
         quiet,
         f"genbench run: preset {plan.preset.name}, {len(plan.runs)} runs ({todo} to do) on "

@@ -216,7 +216,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="keep the runs already in --out and do only the missing ones",
+        help="keep the runs already in --out and do only the missing ones (and those that failed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table")
     parser.add_argument(

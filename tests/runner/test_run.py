@@ -134,6 +134,29 @@ def test_failed_and_diverged_runs_are_recorded_and_the_sweep_goes_on(tmp_path, t
     assert failed[("bad", 1)] == 2 and failed[("good", 2)] == 0
 
 
+def test_resume_does_failed_runs_again_and_keeps_diverged_ones(tmp_path, toy_preset, capsys):
+    text = toy_preset.read_text().replace("params = { scale = 1.5 }", "params = { fail = true }")
+    text += (
+        '\n[models.exploding]\nfamily = "scaled_target"\nsteps = 4\nparams = { explode = true }\n'
+    )
+    toy_preset.write_text(text)
+    out = tmp_path / "out"
+    quiet_run(toy_preset, out)
+    before = pd.read_csv(out / "runs.csv").set_index("model")
+    for path in (out / "records").glob("*__bad__*.json"):  # mark the failures to see them go
+        record = json.loads(path.read_text())
+        path.write_text(json.dumps(record | {"error": "the earlier failure"}))
+    capsys.readouterr()
+    run(str(toy_preset), out=out, workers=1, report=False, targets=["spiral"], seeds=1,
+        resume=True)  # fmt: skip
+    assert "2 run(s) that failed before are done again" in capsys.readouterr().out
+    after = pd.read_csv(out / "runs.csv").set_index("model")
+    assert (after.loc["bad", "status"] == "failed").all()  # the same bug: it fails again …
+    assert after.loc["bad", "error"].str.contains("adapter broke").all()  # … in a new run
+    for kept in ("exploding", "good", "oracle"):  # diverged, ok: kept as they were
+        assert after.loc[kept, "finished_at"] == before.loc[kept, "finished_at"]
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
