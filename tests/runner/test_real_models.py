@@ -33,7 +33,6 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     assert sorted(runs["model"]) == [
         "bayesnet",
         "ddpm",
-        "ddpm_ddim",
         "fm",
         "gan",
         "gmm",
