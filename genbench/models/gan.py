@@ -13,7 +13,7 @@ from an exponential moving average of G's weights). The presets' ``gan_stable`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,7 @@ from genbench.models.labels import (
     LabelInput,
     LabelPrior,
     batch_labels,
+    label_stream,
     one_hot,
 )
 from genbench.models.nn import (
@@ -255,38 +256,34 @@ class GAN(StackableModel):
             monitor.report(step, losses_d)
         average.copy_to_network()  # the averaged generator is the trained model
 
+    def _draw(
+        self,
+        count: int,
+        rng: torch.Generator,
+        labels: Callable[[int], torch.Tensor | None],
+    ) -> torch.Tensor:
+        """``count`` samples in the target's units; ``labels(count)``, called after the latent
+        draws, gives their one-hot labels (None: unconditional)."""
+        z = self.prior_.sample(count, rng)
+        chosen = labels(count)
+        x = self.generator_(z) if chosen is None else self.generator_(z, chosen)
+        return self.standardizer_.inverse(x)
+
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "generator_")
         rng = generator(derive_seed(seed, "sample"), self.device)
 
-        def draw(count: int) -> torch.Tensor:
-            z = self.prior_.sample(count, rng)
-            if not self.conditional:
-                return self.standardizer_.inverse(self.generator_(z))
-            labels = one_hot(self.labels_.sample(count, rng))  # from the regions' masses
-            return self.standardizer_.inverse(self.generator_(z, labels))
+        def from_masses(count: int) -> torch.Tensor | None:  # labels from the regions' masses
+            return one_hot(self.labels_.sample(count, rng)) if self.conditional else None
 
-        return sample_in_chunks(draw, num_samples, self.device)
+        return sample_in_chunks(lambda n: self._draw(n, rng, from_masses), num_samples, self.device)
 
     @torch.inference_mode()
     def sample_given(self, labels: np.ndarray, seed: int) -> np.ndarray:
         """One sample for each label of ``labels`` (n,) (region indices of the target it was
         trained on), (n, 2); a conditional GAN only."""
         check_fitted(self, "generator_")
-        if not self.conditional:
-            raise ValueError("sample_given needs a conditional GAN (conditional=True)")
-        labels = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=self.device)
-        if len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < self.labels_.count):
-            raise ValueError(f"labels must be region indices in [0, {self.labels_.count})")
+        given = label_stream(self, labels)
         rng = generator(derive_seed(seed, "sample_given"), self.device)
-        position = 0
-
-        def draw(count: int) -> torch.Tensor:
-            nonlocal position
-            chosen = one_hot(labels[position : position + count])
-            position += count
-            z = self.prior_.sample(count, rng)
-            return self.standardizer_.inverse(self.generator_(z, chosen))
-
-        return sample_in_chunks(draw, len(labels), self.device)
+        return sample_in_chunks(lambda n: self._draw(n, rng, given), len(labels), self.device)

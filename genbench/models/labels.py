@@ -19,6 +19,7 @@ K (``Target.label_of``), and the rest stay unused.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,6 +58,28 @@ def batch_labels(targets: Sequence[Target], batch: torch.Tensor, single: bool) -
     ]
     stacked = torch.stack(labels).to(batch.device)
     return stacked[0] if single else stacked
+
+
+def label_stream(model: Any, labels: np.ndarray) -> Callable[[int], torch.Tensor]:
+    """For a conditional ``model``'s ``sample_given``: the one-hot ``labels`` (n,), ``count``
+    at a time in order; ValueError for an unconditional model or an index outside the regions
+    of the target it was trained on."""
+    if not model.conditional:
+        name = type(model).__name__
+        raise ValueError(f"sample_given needs a conditional {name} (conditional=True)")
+    count = model.labels_.count
+    labels = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=model.device)
+    if len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < count):
+        raise ValueError(f"labels must be region indices in [0, {count})")
+    position = 0
+
+    def next_labels(size: int) -> torch.Tensor:
+        nonlocal position
+        chosen = one_hot(labels[position : position + size])
+        position += size
+        return chosen
+
+    return next_labels
 
 
 class LabelPrior(nn.Module):

@@ -48,6 +48,7 @@ from genbench.models.labels import (
     LabelInput,
     LabelPrior,
     batch_labels,
+    label_stream,
     one_hot,
 )
 from genbench.models.nn import (
@@ -249,43 +250,38 @@ class VAE(StackableModel):
         both = nn.ModuleList([encoder, decoder])
         optimise(self, both, models, targets, seeds, steps, monitor, single, step_losses, raw=True)
 
+    def _draw(
+        self,
+        count: int,
+        rng: torch.Generator,
+        labels: Callable[[int], torch.Tensor | None],
+    ) -> torch.Tensor:
+        """``count`` samples of the whole generative model, decoder noise included, in the
+        target's units; ``labels(count)``, called after the latent draws, gives their one-hot
+        labels (None: unconditional)."""
+        z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
+        mean, log_var = self._decode(z, labels=labels(count))  # (count, 2) each
+        eps = torch.randn(mean.shape, generator=rng, device=self.device)
+        return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
+
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
         check_fitted(self, "decoder_")
         rng = generator(derive_seed(seed, "sample"), self.device)
 
-        def draw(count: int) -> torch.Tensor:
-            z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
-            labels = one_hot(self.labels_.sample(count, rng)) if self.conditional else None
-            mean, log_var = self._decode(z, labels=labels)  # (count, 2) each
-            eps = torch.randn(mean.shape, generator=rng, device=self.device)
-            return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
+        def from_masses(count: int) -> torch.Tensor | None:  # labels from the regions' masses
+            return one_hot(self.labels_.sample(count, rng)) if self.conditional else None
 
-        return sample_in_chunks(draw, num_samples, self.device)
+        return sample_in_chunks(lambda n: self._draw(n, rng, from_masses), num_samples, self.device)
 
     @torch.inference_mode()
     def sample_given(self, labels: np.ndarray, seed: int) -> np.ndarray:
         """One sample for each label of ``labels`` (n,) (region indices of the target it was
         trained on), (n, 2); a conditional VAE only."""
         check_fitted(self, "decoder_")
-        if not self.conditional:
-            raise ValueError("sample_given needs a conditional VAE (conditional=True)")
-        labels = torch.as_tensor(np.asarray(labels, dtype=np.int64), device=self.device)
-        if len(labels) and not (int(labels.min()) >= 0 and int(labels.max()) < self.labels_.count):
-            raise ValueError(f"labels must be region indices in [0, {self.labels_.count})")
+        given = label_stream(self, labels)
         rng = generator(derive_seed(seed, "sample_given"), self.device)
-        position = 0
-
-        def draw(count: int) -> torch.Tensor:
-            nonlocal position
-            chosen = one_hot(labels[position : position + count])
-            position += count
-            z = torch.randn(count, self.latent_dim, generator=rng, device=self.device)
-            mean, log_var = self._decode(z, labels=chosen)
-            eps = torch.randn(mean.shape, generator=rng, device=self.device)
-            return self.standardizer_.inverse(mean + torch.exp(0.5 * log_var) * eps)
-
-        return sample_in_chunks(draw, len(labels), self.device)
+        return sample_in_chunks(lambda n: self._draw(n, rng, given), len(labels), self.device)
 
     @torch.inference_mode()
     def rate_distortion(
