@@ -243,8 +243,8 @@ class EventListener:
         while not self.closed:
             try:
                 connection = self.listener.accept()
-            except (OSError, EOFError):  # closed, or a peer that failed the handshake
-                continue
+            except (OSError, EOFError, multiprocessing.AuthenticationError):
+                continue  # closed, or a peer that failed the handshake: keep listening
             threading.Thread(target=self._read, args=(connection,), daemon=True).start()
 
     def _read(self, connection: Connection) -> None:

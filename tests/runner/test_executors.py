@@ -1,5 +1,6 @@
 """Executors: any concurrent.futures.Executor runs the groups; progress reaches the client."""
 
+import multiprocessing
 import threading
 from concurrent.futures import InvalidStateError, ProcessPoolExecutor
 
@@ -44,7 +45,10 @@ def test_in_process_and_a_process_pool_give_the_same_records_and_events():
 
 def test_any_executor_will_do():
     groups = tiny_groups()
-    with ProcessPoolExecutor(1) as pool:  # a plain pool: no genbench initializer
+    # a plain pool: no genbench initializer. Spawned: forking a process that runs torch and
+    # dask threads (as this one does by now) can deadlock the child.
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
         found = dict(execute(groups, "cpu", pool))
     assert sorted(found) == list(range(len(groups)))
 
