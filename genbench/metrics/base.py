@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from genbench.registry import metrics
-from genbench.targets.base import Target
+from genbench.targets.base import KINDS, Target
 
 MetricFunction = Callable[..., float]  # (target, samples (n, 2), *, seed) -> value
 Scale = Literal["log", "linear"]
@@ -84,6 +84,10 @@ class Metric:
     # a grid scores it where its runs train on one (``train_points``), ``genbench score`` where
     # ``--training`` gives one.
     uses_training: bool = False
+    # The kinds of target it scores (``Target.kind``): "points", the exactly known 2-D
+    # densities, or "images", whose metrics read a classifier's features. A run is scored with
+    # the metrics of its target's kind; each kind has its own ranking metric.
+    kinds: tuple[str, ...] = ("points",)
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -106,6 +110,8 @@ class Metric:
             raise ValueError(f"metric {self.name!r}: the ranking metric must score every run")
         if self.default and self.uses_training:
             raise ValueError(f"metric {self.name!r}: a metric of the training set must be opt-in")
+        if not self.kinds or any(kind not in KINDS for kind in self.kinds):
+            raise ValueError(f"metric {self.name!r}: kinds must be some of {KINDS}")
         if self.practical_change is not None and not self.practical_change >= 0:
             raise ValueError(f"metric {self.name!r}: practical_change must be 0 or more")
 
@@ -167,6 +173,7 @@ def metric(
     default: bool = True,
     uses_model: bool = False,
     uses_training: bool = False,
+    kinds: tuple[str, ...] = ("points",),
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -189,34 +196,40 @@ def metric(
                 default=default,
                 uses_model=uses_model,
                 uses_training=uses_training,
+                kinds=tuple(kinds),
             )
         )
 
     return decorate
 
 
-def registered() -> list[Metric]:
-    """Every registered metric, plug-ins included, in registration order (the column order)."""
-    return [metrics.get(name) for name in metrics.available()]
+def registered(kind: str | None = None) -> list[Metric]:
+    """Every registered metric, plug-ins included, in registration order (the column order);
+    with ``kind``, those that score targets of that kind."""
+    every = [metrics.get(name) for name in metrics.available()]
+    return every if kind is None else [m for m in every if kind in m.kinds]
 
 
-def default_metrics() -> list[str]:
-    """The names of the metrics every run is scored with, in registration order."""
-    return [m.name for m in registered() if m.default]
+def default_metrics(kind: str = "points") -> list[str]:
+    """The names of the metrics every run on a target of ``kind`` is scored with, in
+    registration order."""
+    return [m.name for m in registered(kind) if m.default]
 
 
-def selected_metrics(extra: Sequence[str] = ()) -> list[str]:
-    """The default metrics and the opt-in metrics ``extra`` names, in registration order;
-    UnknownNameError (a KeyError) listing the registered metrics for a name that is not one."""
+def selected_metrics(extra: Sequence[str] = (), kind: str = "points") -> list[str]:
+    """The default metrics of ``kind`` and the opt-in metrics ``extra`` names that score that
+    kind, in registration order; UnknownNameError (a KeyError) listing the registered metrics
+    for a name that is not one."""
     for name in extra:
         metrics.get(name)  # an UnknownNameError listing the registered metrics
-    return [m.name for m in registered() if m.default or m.name in extra]
+    return [m.name for m in registered(kind) if m.default or m.name in extra]
 
 
-def ranking_metric() -> Metric:
-    """The metric that ranks the leaderboard: the one registered with ``ranks=True``."""
-    ranking = [m for m in registered() if m.ranks]
+def ranking_metric(kind: str = "points") -> Metric:
+    """The metric that ranks the leaderboard's rows of targets of ``kind``: the one of that
+    kind registered with ``ranks=True``."""
+    ranking = [m for m in registered(kind) if m.ranks]
     if len(ranking) != 1:
         names = ", ".join(m.name for m in ranking) or "none"
-        raise ValueError(f"exactly one metric must rank the leaderboard, found: {names}")
+        raise ValueError(f"exactly one metric must rank the leaderboard of {kind}, found: {names}")
     return ranking[0]

@@ -43,6 +43,8 @@ class GenerativeModel(ABC):
     log_prob_is_bound: ClassVar[bool] = False
     fixed_latent_dim: ClassVar[int | None] = None
     reference: ClassVar[bool] = False
+    # the kinds of target it learns (``Target.kind``): 2-D "points", "images" or both
+    kinds: ClassVar[tuple[str, ...]] = ("points",)
 
     # Every subclass declares these two fields first (dataclass fields cannot live on an ABC):
     #   latent_dim: int = 2     size of the latent space (ignored when fixed_latent_dim is set)

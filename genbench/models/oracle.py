@@ -35,6 +35,7 @@ class Oracle(GenerativeModel):
     has_log_prob: ClassVar[bool] = True
     fixed_latent_dim: ClassVar[int | None] = 0
     reference: ClassVar[bool] = True
+    kinds: ClassVar[tuple[str, ...]] = ("points", "images")
 
     def fit(
         self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None

@@ -27,6 +27,11 @@ import numpy as np
 
 HDR_MASS = 0.99  # mass of the highest-density region used by mode coverage and negative space
 
+# The kinds of target: "points", an exactly known 2-D density (every built-in target but one),
+# and "images", a finite set of real images with labels and no density (``digits``). Metrics
+# and model families say which kinds they handle.
+KINDS = ("points", "images")
+
 # Bump when the meaning of an existing target changes, so old results no longer compare as equal.
 DEFINITION_VERSION = 1
 
@@ -35,6 +40,7 @@ class Target(ABC):
     """Base class of the exactly known 2-D targets."""
 
     name: ClassVar[str]
+    kind: ClassVar[str] = "points"  # one of KINDS
     dim: ClassVar[int] = 2
     plot_range: ClassVar[float]  # figures show [-plot_range, plot_range]^2
     bandwidth: ClassVar[float]  # Gaussian KDE bandwidth of the KL metrics, fixed per target
@@ -76,6 +82,26 @@ class Target(ABC):
             raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
         rng = np.random.default_rng(seed)
         return self._sample(rng, int(num_samples))
+
+    # ------------------------------------------------------------------ what metrics compare
+    image_shape: ClassVar[tuple[int, int] | None] = None  # (height, width) of an image target
+
+    def reference_sample(self, num_samples: int, seed: int) -> np.ndarray:
+        """What samples are compared with: ``num_samples`` fresh draws of the target, (n, dim).
+        An image target, which has no sampler beyond its images, answers with its held-out
+        images instead (drawn with replacement when more are asked for than it has)."""
+        return self.sample(num_samples, seed)
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """The space in which the distance-based metrics compare sets: the points themselves;
+        an image target's classifier features."""
+        return np.asarray(x, dtype=np.float64)
+
+    @property
+    def training_points(self) -> np.ndarray | None:
+        """The finite set models of this target learn from, if it has one (an image target's
+        training half): what memorisation compares samples with. None: fresh draws."""
+        return None
 
     @property
     def population(self) -> Target:
