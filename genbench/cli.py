@@ -83,7 +83,13 @@ def add_score(commands: argparse._SubParsersAction) -> None:
 
 def run_score(args: argparse.Namespace) -> int:
     target = get_target(args.target)
-    samples = load_samples(args.samples)
+    samples = load_samples(args.samples, dim=target.dim)
+    other_kind = [name for name in args.metrics if target.kind not in metrics.get(name).kinds]
+    if other_kind:
+        raise ConfigError(
+            f"metric {other_kind[0]} scores {' or '.join(metrics.get(other_kind[0]).kinds)}, "
+            f"and {target.name} is a target of {target.kind}"
+        )
     needs_model = [name for name in args.metrics if metrics.get(name).uses_model]
     if needs_model:
         raise ConfigError(
@@ -91,17 +97,18 @@ def run_score(args: argparse.Namespace) -> int:
             "score it in a grid (genbench run --metrics)"
         )
     needs_training = [name for name in args.metrics if metrics.get(name).uses_training]
-    if needs_training and args.training is None:
-        raise ConfigError(
-            f"metric {needs_training[0]} compares the samples with the training set their "
-            "model learned from: pass it with --training FILE"
+    if args.training is not None:
+        training = load_samples(
+            args.training, minimum=MIN_TRAINING_POINTS, what="training points", dim=target.dim
         )
-    training = (
-        load_samples(args.training, minimum=MIN_TRAINING_POINTS, what="training points")
-        if args.training is not None
-        else None
-    )
-    if training is not None and not needs_training:
+    else:  # an image target has its own training half; a 2-D target's comes from the user
+        training = target.training_points if needs_training else None
+        if needs_training and training is None:
+            raise ConfigError(
+                f"metric {needs_training[0]} compares the samples with the training set their "
+                "model learned from: pass it with --training FILE"
+            )
+    if args.training is not None and not needs_training:
         print(
             f"genbench: {args.training} is not used: no metric asked for reads a training set "
             "(add --metrics memorisation)",
@@ -350,6 +357,13 @@ def run_list(args: argparse.Namespace) -> int:
     print("targets:")
     for name in targets.available():
         target = get_target(name)
+        if target.kind == "images":
+            height, width = target.image_shape or (0, 0)
+            print(
+                f"  {name:<16} {len(target.region_names):>2} classes, {height}×{width} images, "
+                "scored in a classifier's feature space"
+            )
+            continue
         print(
             f"  {name:<16} {len(target.region_names):>2} regions, plot range ±{target.plot_range}, "
             f"KDE bandwidth {target.bandwidth}"
@@ -371,7 +385,8 @@ def run_list(args: argparse.Namespace) -> int:
             if model.has_log_prob
             else "no log-likelihood"
         )
-        print(f"  {name:<16} {latent}, {likelihood}")
+        learns = " (image targets)" if model.kinds == ("images",) else ""
+        print(f"  {name:<16} {latent}, {likelihood}{learns}")
     print("metrics:")
     for name in metrics.available():
         metric = metrics.get(name)
@@ -384,7 +399,8 @@ def run_list(args: argparse.Namespace) -> int:
         )
         opt_in = "" if metric.default else f" (opt-in: a preset's metrics, {where})"
         ideal = "diagnostic" if metric.ideal is None else f"ideal {metric.ideal:g}"
-        print(f"  {name:<16} {ideal}: {metric.description}{opt_in}")
+        scores = " [images]" if metric.kinds == ("images",) else ""
+        print(f"  {name:<16} {ideal}: {metric.description}{opt_in}{scores}")
     return EXIT_OK
 
 

@@ -1,4 +1,5 @@
-"""Reading a user's sample files: (n, 2) ``.npy`` arrays and 2-column ``.csv`` files."""
+"""Reading a user's sample files: (n, 2) ``.npy`` arrays and 2-column ``.csv`` files, or
+(n, h·w) ones of flattened images for an image target."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ class InputError(ValueError):
 
 
 def load_samples(
-    path: str | Path, *, minimum: int = MIN_SAMPLES, what: str = "samples"
+    path: str | Path, *, minimum: int = MIN_SAMPLES, what: str = "samples", dim: int = 2
 ) -> np.ndarray:
-    """The samples in ``path`` as a checked float64 (n, 2) array of at least ``minimum`` rows
-    (``what`` names them in errors: "training points").
+    """The samples in ``path`` as a checked float64 (n, ``dim``) array of at least ``minimum``
+    rows (``what`` names them in errors: "training points").
 
-    ``.npy``: an (n, 2) numeric array (no pickles). ``.csv``: two numeric columns, comma
+    ``.npy``: an (n, dim) numeric array (no pickles). ``.csv``: ``dim`` numeric columns, comma
     separated, optionally under one header line. Raises :class:`InputError` for anything else.
     """
     path = Path(path)
@@ -43,11 +44,11 @@ def load_samples(
     if suffix == ".npy":
         samples = _load_npy(path)
     elif suffix == ".csv":
-        samples = _load_csv(path)
+        samples = _load_csv(path, dim)
     else:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'!r}; use .npy or .csv")
     try:
-        return check_samples(samples, minimum=minimum, what=what)
+        return check_samples(samples, minimum=minimum, what=what, dim=dim)
     except ValueError as error:
         raise InputError(f"{path}: {error}") from None
 
@@ -66,7 +67,7 @@ def _load_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: not a valid .npy file ({error})") from None
 
 
-def _load_csv(path: Path) -> np.ndarray:
+def _load_csv(path: Path, dim: int = 2) -> np.ndarray:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             lines = [  # (line number, cells) of the non-blank lines
@@ -83,10 +84,11 @@ def _load_csv(path: Path) -> np.ndarray:
     if not lines:
         raise InputError(f"{path}: no samples, only blank lines or a header")
     for number, row in lines:
-        if len(row) != 2:
-            raise InputError(f"{path}: line {number} has {len(row)} columns, expected 2")
+        if len(row) != dim:
+            raise InputError(f"{path}: line {number} has {len(row)} columns, expected {dim}")
         if not _is_numeric(row):
-            raise InputError(f"{path}: line {number} is not two numbers: {','.join(row)[:60]!r}")
+            what = "two numbers" if dim == 2 else f"{dim} numbers"
+            raise InputError(f"{path}: line {number} is not {what}: {','.join(row)[:60]!r}")
     return np.array([[float(cell) for cell in row] for _, row in lines])
 
 

@@ -14,7 +14,7 @@ from scipy import stats
 from genbench.metrics import ranking_metric
 from genbench.models import is_reference
 from genbench.registry import metrics
-from genbench.results import ENTRY, SWEPT_PARAMS
+from genbench.results import ENTRY, SWEPT_PARAMS, target_kind
 
 CONFIDENCE = 0.95
 # The name of the metric that ranks, for code that reads it as a constant; the choice is the
@@ -61,12 +61,11 @@ def confidence_interval(
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (target, model, latent_dim, steps): per metric ``<m>_mean``, ``_std``,
     ``_ci_low``, ``_ci_high`` and ``_rank``; ``rank`` is the rank by the metric declared with
-    ``ranks=True``.
+    ``ranks=True`` for the kind of the row's target (``kl_forward`` for the 2-D targets).
 
     ``runs`` has a column per metric it was scored with (runs.csv), and each gets its columns
     here."""
     names = [name for name in metrics.available() if name in runs.columns]
-    rank_name = ranking_metric().name
     rows = []
     for (target, model, latent_dim, steps), group in runs.groupby(ENTRY, sort=False):
         ok = group[group["status"] == "ok"]
@@ -110,10 +109,22 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
         if not metrics.get(name).diagnostic  # no ideal, no order
     }
     board = pd.concat([board, pd.DataFrame(ranks, index=board.index)], axis=1)
-    board["rank"] = board[f"{rank_name}_rank"]
+    ranking = board["target"].map(lambda target: ranking_metric(target_kind(target)).name)
+    board["rank"] = rank_by(board, ranking, "rank")
     board["not_oracle"] = ~board["model"].map(is_reference)  # within a shared rank, the floor first
-    board = board.sort_values(["target", "rank", "not_oracle", f"{rank_name}_mean"], kind="stable")
-    return board.drop(columns="not_oracle").reset_index(drop=True)
+    board["by"] = rank_by(board, ranking, "mean")
+    board = board.sort_values(["target", "rank", "not_oracle", "by"], kind="stable")
+    return board.drop(columns=["not_oracle", "by"]).reset_index(drop=True)
+
+
+def rank_by(board: pd.DataFrame, ranking: pd.Series, statistic: str) -> pd.Series:
+    """Each row's ``<metric>_<statistic>`` for the metric named in ``ranking`` on its row."""
+    values = pd.Series(np.nan, index=board.index)
+    for name in ranking.unique():
+        rows = ranking == name
+        if f"{name}_{statistic}" in board:
+            values[rows] = board.loc[rows, f"{name}_{statistic}"]
+    return values
 
 
 def shared_ranks(part: pd.DataFrame, name: str) -> pd.Series:

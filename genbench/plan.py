@@ -182,14 +182,25 @@ def opt_in_metrics(names: Sequence[str]) -> tuple[str, ...]:
 
 def validate(preset: Preset) -> None:
     """Refuse, before any work, a grid that cannot run (ConfigError, one line)."""
-    for name in preset.targets:
-        targets.get(name)  # UnknownNameError names the known targets
+    kinds = {name: targets.get(name).kind for name in preset.targets}  # UnknownNameError
     for name in preset.metrics:
-        if metrics.get(name).uses_training and preset.train_points is None:
+        metric = metrics.get(name)
+        if not set(metric.kinds) & set(kinds.values()):
+            raise ConfigError(
+                f"{name} scores {' or '.join(metric.kinds)}; none of the targets "
+                f"({', '.join(kinds)}) is one"
+            )
+        # an image target has its own training half; a 2-D one is drawn afresh at every step
+        if metric.uses_training and preset.train_points is None and "points" in kinds.values():
             raise ConfigError(
                 f"{name} needs a finite training set: set train_points in the preset or pass "
                 "--train-points N"
             )
+    if preset.train_points is not None and "points" not in kinds.values():
+        raise ConfigError(
+            f"train_points is for the 2-D targets; {next(iter(kinds))} trains on its own "
+            "training half"
+        )
     if preset.train_points is not None and not (
         MIN_TRAINING_POINTS <= preset.train_points <= MAX_SAMPLES
     ):
@@ -206,6 +217,12 @@ def validate(preset: Preset) -> None:
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
         family = models.get(model_plan.family)
+        if not set(family.kinds) & set(kinds.values()):
+            raise ConfigError(
+                f"model {entry!r}: family {model_plan.family!r} learns "
+                f"{' or '.join(KIND_WORDS[k] for k in family.kinds)}; none of the targets "
+                f"({', '.join(kinds)}) is one"
+            )
         for axis, values, what in SWEEPS:
             if getattr(model_plan, values) and not takes(family, axis):
                 raise ConfigError(
@@ -246,6 +263,9 @@ def expand(preset: Preset) -> list[RunSpec]:
     family runs at its own size whatever the sweep says."""
     runs = []
     for target in preset.targets:
+        kind = targets.get(target).kind
+        # an image target trains on its own training half
+        train_points = preset.train_points if kind == "points" else None
         for name in reference_models():
             fixed = models.get(name).fixed_latent_dim or 0
             for seed in range(preset.seeds):
@@ -260,10 +280,12 @@ def expand(preset: Preset) -> list[RunSpec]:
                         preset.num_samples,
                         {},
                         preset.metrics,
-                        preset.train_points,  # not trained on, but scored against
+                        train_points,  # not trained on, but scored against
                     )
                 )
         for entry, plan in preset.models.items():
+            if kind not in models.get(plan.family).kinds:
+                continue  # a family of images on a 2-D target, or the other way round
             fixed = models.get(plan.family).fixed_latent_dim
             for name, params in zip(entry_names(entry, plan), entry_params(plan), strict=True):
                 for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
@@ -280,11 +302,13 @@ def expand(preset: Preset) -> list[RunSpec]:
                                     preset.num_samples,
                                     params,
                                     preset.metrics,
-                                    preset.train_points,
+                                    train_points,
                                 )
                             )
     return runs
 
+
+KIND_WORDS = {"points": "2-D targets", "images": "image targets"}
 
 # The hyperparameters a preset can sweep like the latent size: (the adapter's field, the
 # ModelPlan's and the flag's name, what it is), in the order their labels join an entry's name.

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from genbench.files import TEMPORARY_SUFFIX, atomic_write, atomic_write_text
-from genbench.metrics.base import default_metrics, selected_metrics
-from genbench.registry import metrics
+from genbench.metrics.base import default_metrics
+from genbench.registry import metrics, targets
 
 
 class Status(str, Enum):
@@ -110,7 +110,8 @@ class RunRecord:
         """The record as one flat row (its record file's content): metrics as columns."""
         row = {name: getattr(self, name) for name in _STORED_FIELDS}
         row["status"] = self.status.value
-        return row | dict.fromkeys(default_metrics(), math.nan) | self.metrics
+        kind = target_kind(self.target)
+        return row | dict.fromkeys(default_metrics(kind), math.nan) | self.metrics
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:
@@ -145,14 +146,23 @@ PROVENANCE_COLUMNS = [
 ]
 
 
+def target_kind(name: str) -> str:
+    """The kind of the target named ``name`` ("points" or "images"); "points" for a name
+    no longer registered (a plug-in's, read back without it)."""
+    return targets.get(name).kind if name in targets.available() else "points"
+
+
 def run_columns(present: Iterable[str] = ()) -> list[str]:
-    """The columns of runs.csv: the default metrics' and those of the opt-in metrics in
-    ``present`` (the columns of some record), in registration order."""
+    """The columns of runs.csv: those of the metrics in ``present`` (the columns of some
+    record, each of which has its kind's default metrics), in registration order; with none
+    there, the default metrics of the 2-D targets."""
+    present = set(present)
+    scored = [name for name in metrics.available() if name in present]
     return [
         *RUN_ID,
         "status",
         "error",
-        *selected_metrics([name for name in metrics.available() if name in set(present)]),
+        *(scored or default_metrics()),
         *TIMING_COLUMNS,
         *PROVENANCE_COLUMNS,
     ]

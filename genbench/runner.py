@@ -86,7 +86,11 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
             if trainee.recorder is not None and group.runs[index].key in group.record:
                 record.frames = trainee.recorder.frames
             model = with_sampling(trainee.model, group.family, group.runs[index])
-            points = trainee.training.points if trainee.training is not None else None
+            points = (
+                trainee.training.points
+                if trainee.training is not None
+                else targets[index].training_points  # an image target's training half
+            )
             sample_and_score(group.runs[index], targets[index], record, model, device, points)
     return records
 
@@ -265,6 +269,8 @@ def score_opt_in(
     (NaN, with the error in ``record.error``): the run and its default metrics stand."""
     problems = []
     for name in spec.metrics:
+        if target.kind not in metrics.get(name).kinds:
+            continue  # a metric of another kind of target (a preset may mix kinds)
         try:
             record.metrics[name] = metrics.get(name)(
                 target, samples, seed=spec.seed, model=model, training=training

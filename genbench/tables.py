@@ -14,6 +14,7 @@ from genbench.compare import Comparison
 from genbench.metrics import ranking_metric, registered
 from genbench.models import is_reference
 from genbench.registry import metrics
+from genbench.results import target_kind
 
 
 def with_interval(row: pd.Series, name: str) -> str:
@@ -33,13 +34,14 @@ def print_leaderboard(board: pd.DataFrame, console: Console | None = None) -> No
     Only headline metrics are shown, to fit 80 columns; leaderboard.csv has every metric with
     its interval. A headline metric that ``board`` has no column for is left out."""
     console = console or Console()
-    rank_name = ranking_metric().name
-    shown = [
-        m
-        for m in registered()
-        if m.headline and m.name != rank_name and f"{m.name}_mean" in board.columns
-    ]
     for target, part in board.groupby("target", sort=False):
+        kind = target_kind(target)  # each kind of target has its ranking and headline metrics
+        rank_name = ranking_metric(kind).name
+        shown = [
+            m
+            for m in registered(kind)
+            if m.headline and m.name != rank_name and f"{m.name}_mean" in board.columns
+        ]
         table = Table(
             title=f"{target}: ranked by {rank_name} (mean [95% CI] over seeds)",
             box=box.SIMPLE_HEAD,

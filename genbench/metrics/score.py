@@ -19,15 +19,15 @@ MAX_SAMPLES = 10_000_000
 
 
 def check_samples(
-    samples: np.ndarray, *, minimum: int = MIN_SAMPLES, what: str = "samples"
+    samples: np.ndarray, *, minimum: int = MIN_SAMPLES, what: str = "samples", dim: int = 2
 ) -> np.ndarray:
-    """``samples`` as a float64 (n, 2) array of at least ``minimum`` rows, or ValueError
+    """``samples`` as a float64 (n, ``dim``) array of at least ``minimum`` rows, or ValueError
     saying what is wrong with them (calling them ``what``: "training points")."""
     array = np.asarray(samples)
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{what} must be numbers, got dtype {array.dtype}")
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError(f"{what} must have shape (n, 2), got {array.shape}")
+    if array.ndim != 2 or array.shape[1] != dim:
+        raise ValueError(f"{what} must have shape (n, {dim}), got {array.shape}")
     if len(array) < minimum:
         raise ValueError(f"need at least {minimum} {what} to score, got {len(array)}")
     if len(array) > MAX_SAMPLES:
@@ -51,22 +51,26 @@ def score(
     model: Any = None,
     training: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """The default metrics of ``samples`` (n, 2) against ``target``, and the opt-in metrics
-    named in ``extra``, by metric name (in registration order). Metrics that read the trained
-    ``model`` (``uses_model``) need it, and those that read the ``training`` set (m, 2) the
-    samples' model learned from (``uses_training``) need that: ValueError without them.
+    """The default metrics of ``samples`` (n, dim) against ``target``, and the opt-in metrics
+    named in ``extra``, by metric name (in registration order): those of the target's kind
+    (``Target.kind``), so an opt-in metric of 2-D points is left out for an image target.
+    Metrics that read the trained ``model`` (``uses_model``) need it, and those that read the
+    ``training`` set (m, dim) the samples' model learned from (``uses_training``) need that:
+    ValueError without them.
 
     ``seed`` fixes the metrics' own randomness (fresh reference draws, subsets), so the same
     samples and seed always give the same values.
     """
-    chosen = [metrics.get(name) for name in selected_metrics(extra)]
+    chosen = [metrics.get(name) for name in selected_metrics(extra, target.kind)]
     if model is None and (needs := [m.name for m in chosen if m.uses_model]):
         raise ValueError(f"metric {needs[0]} reads a trained model's density: pass model=")
     if training is None and (needs := [m.name for m in chosen if m.uses_training]):
         raise ValueError(
             f"metric {needs[0]} compares the samples with a training set: pass training="
         )
-    samples = check_samples(samples)
+    samples = check_samples(samples, dim=target.dim)
     if training is not None:
-        training = check_samples(training, minimum=MIN_TRAINING_POINTS, what="training points")
+        training = check_samples(
+            training, minimum=MIN_TRAINING_POINTS, what="training points", dim=target.dim
+        )
     return {m.name: m(target, samples, seed=seed, model=model, training=training) for m in chosen}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 
@@ -13,6 +14,7 @@ from genbench.targets.base import Target
 
 MAX_POINTS = 2_000  # points drawn per panel: enough to show the shape, few enough to stay light
 DENSITY_PIXELS = 200  # resolution of the background density image, per axis
+IMAGE_TILES = 6  # an image target's panel shows a 6 × 6 mosaic of the first samples
 DENSITY_DARKEST = 0.32  # the target's densest region is drawn at this grey level (0 white, 1 black)
 
 
@@ -70,6 +72,25 @@ def draw_samples(axes: Axes, samples: np.ndarray, colour: str, size: float = 1.6
     )
 
 
+def draw_images(axes: Axes, samples: np.ndarray, image_shape: tuple[int, int]) -> None:
+    """The first ``IMAGE_TILES``² of ``samples`` (n, h·w), values in [−1, 1], as a mosaic of
+    grey images (white background, dark ink, as the digits are drawn), a pixel apart."""
+    height, width = image_shape
+    tiles = IMAGE_TILES
+    images = np.asarray(samples, dtype=float)[: tiles * tiles].reshape(-1, height, width)
+    mosaic = np.full((tiles * (height + 1) - 1, tiles * (width + 1) - 1), np.nan)
+    for index, image in enumerate(images):
+        row, column = divmod(index, tiles)
+        top, left = row * (height + 1), column * (width + 1)
+        mosaic[top : top + height, left : left + width] = image
+    cmap = matplotlib.colormaps["Greys"].with_extremes(bad="#FFFFFF")
+    axes.imshow(np.clip(mosaic, -1, 1), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    axes.set_xticks([])
+    axes.set_yticks([])
+    for spine in axes.spines.values():
+        spine.set_color("#BBBBBB")
+
+
 def corner_text(axes: Axes, text: str, colour: str = "#222222") -> None:
     axes.text(
         0.03,
@@ -85,11 +106,12 @@ def corner_text(axes: Axes, text: str, colour: str = "#222222") -> None:
     )
 
 
-def metrics_text(row: Mapping[str, float]) -> str:
+def metrics_text(row: Mapping[str, float], kind: str = "points") -> str:
     """The corner label of a panel: each headline metric's seed mean (``<name>_mean`` in
-    ``row``) under its short label, one per line; fractions in whole percent."""
+    ``row``) under its short label, one per line; fractions in whole percent. ``kind``: the
+    kind of the panel's target, whose headline metrics these are."""
     lines = []
-    for metric in registered():
+    for metric in registered(kind):
         value = row.get(f"{metric.name}_mean", np.nan)
         if not metric.headline or value is None or not np.isfinite(value):
             continue

@@ -12,9 +12,11 @@ from matplotlib.figure import Figure
 from genbench.metrics import registered
 from genbench.models import is_reference, reference_models
 from genbench.plots.panels import (
+    IMAGE_TILES,
     blank_panel,
     corner_text,
     density_image,
+    draw_images,
     draw_samples,
     draw_target,
     metrics_text,
@@ -76,7 +78,8 @@ def sample_grid(
         hspace=0.06,
     )
     colours = model_colours(models)
-    density = density_image(target)
+    images = target.kind == "images"
+    density = None if images else density_image(target)
     entries = {(row.model, int(row.latent_dim)): row._asdict() for row in board.itertuples()}
 
     def panel(row: int, column: int, model: str, latent_dim: int) -> None:
@@ -94,9 +97,12 @@ def sample_grid(
             )
         else:
             axes.set_label(f"samples:{model}:{latent_dim}")
-            draw_target(axes, target, density)
-            draw_samples(axes, points, colours[model])
-            corner_text(axes, metrics_text(entry))
+            if images:
+                draw_images(axes, points, target.image_shape)
+            else:
+                draw_target(axes, target, density)
+                draw_samples(axes, points, colours[model])
+            corner_text(axes, metrics_text(entry, target.kind))
         if row == 1:  # column titles over the first model row
             axes.set_title(f"latent dim {latent_dim}", fontsize=9, pad=3)
         if column == 0:
@@ -113,7 +119,7 @@ def sample_grid(
     panel(0, 0, *(floor or (next(iter(reference_models()), "reference"), 0)))  # n/a if absent
     figure.axes[-1].set_title("target's own sampler", fontsize=9, pad=3)
     if columns > 1:
-        corner = ", ".join(m.short_label for m in registered() if m.headline)
+        corner = ", ".join(m.short_label for m in registered(target.kind) if m.headline)
         corner = textwrap.fill(f"corner: {corner}; means over seeds", 40, subsequent_indent="    ")
         key = figure.add_subplot(grid[0, 1:])
         key.set_label("key")
@@ -121,12 +127,20 @@ def sample_grid(
         key.text(
             0.02,
             0.5,
-            "grey: the exact target density\n"
-            "dots: generated samples (first 2,000)\n"
-            f"{corner}\n"
-            f"axes: [−{target.plot_range:g}, {target.plot_range:g}]², equal aspect\n"
-            "n/a: latent dim not in the sweep (flows\n"
-            "    and diffusion are fixed at 2)",
+            (
+                f"each panel: the first {IMAGE_TILES * IMAGE_TILES} samples\n"
+                "    of the seed shown\n"
+                "oracle: training images, scored\n    against the held-out ones\n"
+                f"{corner}\n"
+                "n/a: latent dim not in the sweep"
+                if images
+                else "grey: the exact target density\n"
+                "dots: generated samples (first 2,000)\n"
+                f"{corner}\n"
+                f"axes: [−{target.plot_range:g}, {target.plot_range:g}]², equal aspect\n"
+                "n/a: latent dim not in the sweep (flows\n"
+                "    and diffusion are fixed at 2)"
+            ),
             transform=key.transAxes,
             ha="left",
             va="center",

@@ -30,6 +30,7 @@ from genbench.report.facts import (
 from genbench.report.figures import safe_name
 from genbench.report.folder import Results
 from genbench.report.table import failures, leaderboard_rows, number, table_columns
+from genbench.results import target_kind
 
 
 def template(name: str) -> str:
@@ -78,8 +79,11 @@ def render_html(
             f'<h2 id="target-{escape(safe_name(target))}">{escape(target)}</h2>',
             figure(
                 f"samples_{target}",
-                f"{target}: generated samples (coloured) over the exact target density (grey), "
-                "one row per model, one column per latent dimension.",
+                f"{target}: generated images, the first of one seed's, "
+                "one row per model, one column per latent dimension."
+                if target_kind(target) == "images"
+                else f"{target}: generated samples (coloured) over the exact target density "
+                "(grey), one row per model, one column per latent dimension.",
             ),
             figure(
                 f"metrics_{target}",
