@@ -9,6 +9,7 @@ from genbench.metrics.kl import kl_forward, kl_reverse
 from genbench.metrics.wasserstein import w1, w2
 from genbench.metrics.coverage import mode_coverage
 from genbench.metrics.negative_space import negative_space
+from genbench.metrics.images import class_coverage, class_kl, classifier_accuracy, fid, kid
 from genbench.metrics.base import Metric, metric, ranking_metric, registered
 from genbench.metrics.score import MIN_SAMPLES, check_samples, score
 from genbench.registry import import_submodules
@@ -19,6 +20,11 @@ __all__ = [
     "MIN_SAMPLES",
     "Metric",
     "check_samples",
+    "class_coverage",
+    "class_kl",
+    "classifier_accuracy",
+    "fid",
+    "kid",
     "kl_forward",
     "kl_reverse",
     "metric",

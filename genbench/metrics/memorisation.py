@@ -16,6 +16,10 @@ ideal; 1: every sample is nearer T than every fresh draw, copies of T; below 0.5
 new data, as blurred samples or samples off the target are. It reads the training set, so it
 is scored where there is one: in a grid with ``train_points``, or by ``genbench score
 --training``.
+
+On an image target the distances are between images, in pixel space, T is its training half
+(``Target.training_points``) and the held-out images stand for the fresh draws: they are the
+new data of the same distribution that T never saw.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from scipy.spatial import cKDTree
 from scipy.stats import mannwhitneyu
 
 from genbench.metrics.base import metric
+from genbench.metrics.reference import as_samples, reference_size
 from genbench.seeding import derive_seed
-from genbench.targets.base import Target, as_points
+from genbench.targets.base import Target
 
 # Fresh target draws per estimate, at most: with n samples and m = min(n, MAX_FRESH) draws the
 # statistic's standard error for a perfect sampler is √((n + m + 1) / (12·n·m)), 0.004 at
 # n = m = 10,000. A nearest-neighbour tree makes it O((n + m) log |T|): 10,000 of each against
-# 10,000 training points take a few hundredths of a second on one core.
+# 10,000 training points take a few hundredths of a second on one core. An image target has
+# fewer held-out images (899 for digits): at most all of them are used, each once.
 MAX_FRESH = 10_000
 
 
@@ -46,12 +52,15 @@ MAX_FRESH = 10_000
     practical_change=0.02,
     default=False,
     uses_training=True,
+    kinds=("points", "images"),
 )
 def memorisation(
     target: Target, samples: np.ndarray, *, seed: int = 0, training: np.ndarray
 ) -> float:
-    """P(d(x_gen, T) < d(x_fresh, T)) + ½ P(equal), T = ``training`` (m, 2), over the
-    ``samples`` (n, 2) and min(n, 10,000) fresh target draws (see the module).
+    """P(d(x_gen, T) < d(x_fresh, T)) + ½ P(equal), T = ``training`` (m, d), over the
+    ``samples`` (n, d) and min(n, 10,000) fresh target draws (see the module); on an image
+    target, d is the number of pixels and the fresh draws are held-out images, at most all
+    of them.
 
     >>> from genbench.targets import get_target
     >>> target = get_target("gaussian")
@@ -59,10 +68,11 @@ def memorisation(
     >>> memorisation(target, training, training=training)  # copies of the training set
     1.0
     """
-    samples, training = as_points(samples), as_points(training)
+    samples, training = as_samples(target, samples), as_samples(target, training)
     if not len(training):
         raise ValueError("memorisation needs a training set of at least one point")
-    fresh = target.sample(min(len(samples), MAX_FRESH), derive_seed(seed, "memorisation"))
+    count = int(min(len(samples), MAX_FRESH, reference_size(target)))
+    fresh = target.reference_sample(count, derive_seed(seed, "memorisation"))
     tree = cKDTree(training)
     generated_distance = tree.query(samples)[0]  # (n,) d(x_gen, T)
     fresh_distance = tree.query(fresh)[0]  # (m,) d(x_fresh, T)

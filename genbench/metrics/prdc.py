@@ -1,7 +1,9 @@
 """Precision, recall, density and coverage of Naeem et al. (2020), with k-nearest-neighbour balls.
 
 Every point gets a ball reaching to its k-th nearest neighbour within its own set. Real points
-are fresh target draws, fake points the samples. Precision and density ask whether samples
+are fresh target draws, fake points the samples. On an image target both are compared in the
+classifier's feature space (``Target.features``): real points are all of the held-out images,
+fake points as many of the samples. Precision and density ask whether samples
 land inside the real balls (fidelity), recall and coverage whether the real points are reached
 by the samples (diversity); a sampler collapsed onto one typical point has perfect precision
 and no recall. The four are computed together, once per (samples, target, seed).
@@ -17,11 +19,12 @@ from sklearn.neighbors import KDTree
 
 from genbench.metrics.base import metric
 from genbench.metrics.reference import ReferenceComparison
-from genbench.targets.base import Target, as_points
+from genbench.targets.base import Target
 
 K = 5  # neighbours that set each ball's radius, as recommended by Naeem et al.
 # Nearest-neighbour trees make this O(n log n): 10,000 points per set take about 0.1 s on one
-# CPU core. Larger sample sets are subsampled without replacement.
+# CPU core. Larger sample sets are subsampled without replacement. An image target has fewer
+# reference images (899 for digits), and as many samples are compared with them.
 MAX_POINTS = 10_000
 QUERY_ROWS = 512  # balls queried at once: bounds the memory of the neighbour lists
 PERFECT_COVERAGE = 1 - 2.0**-K  # ≈ 0.969: a perfect sampler's coverage as n → ∞ (m = n)
@@ -38,7 +41,7 @@ class PRDC:
 
 
 def _ball_radii(points: np.ndarray, tree: KDTree, k: int) -> np.ndarray:
-    """Distance from each point (n, 2) to its k-th nearest other point of its set, (n,)."""
+    """Distance from each point (n, d) to its k-th nearest other point of its set, (n,)."""
     return tree.query(points, k=k + 1)[0][:, k]  # column 0 is the point itself
 
 
@@ -56,7 +59,7 @@ def _inside_some_ball(
 
 
 def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, *, k: int = K) -> PRDC:
-    """The four measures of Naeem et al. (2020) for ``real`` (m, 2) and ``fake`` (n, 2).
+    """The four measures of Naeem et al. (2020) for ``real`` (m, d) and ``fake`` (n, d).
 
     With B(x, r) the closed ball of radius r around x, rᵢ the distance from realᵢ to its k-th
     nearest real neighbour and sⱼ that from fakeⱼ to its k-th nearest fake neighbour:
@@ -69,7 +72,11 @@ def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, *, k: 
     If fake and real come from the same distribution and m = n, density is 1 on average and
     coverage 1 − 2^−k; precision and recall fall short of 1 only in the sparse tails.
     """
-    real, fake = as_points(real), as_points(fake)
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise ValueError(
+            f"prdc needs two sets of rows of one width, got {real.shape}, {fake.shape}"
+        )
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"prdc needs more than k = {k} points per set")
     real_tree, fake_tree = KDTree(real), KDTree(fake)
@@ -100,11 +107,13 @@ _prdc = ReferenceComparison(
     bounds=(0.0, 1.0),
     practical_change=0.02,
     default=False,
+    kinds=("points", "images"),
 )
 def precision(
     target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_POINTS
 ) -> float:
-    """Fraction of ``samples`` (n, 2) inside the k-NN ball (k = 5) of some fresh target draw.
+    """Fraction of ``samples`` (n, 2) inside the k-NN ball (k = 5) of some fresh target draw
+    (of some held-out image, in feature space, on an image target).
 
     Fidelity only: samples that all sit on one typical point score 1. A perfect sampler
     scores just under 1 (about 0.99 on the built-in targets). Sizes and cost: see :func:`density`.
@@ -121,6 +130,7 @@ def precision(
     bounds=(0.0, 1.0),
     practical_change=0.02,
     default=False,
+    kinds=("points", "images"),
 )
 def recall(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_POINTS) -> float:
     """Fraction of fresh target draws inside the k-NN ball (k = 5) of some sample.
@@ -140,6 +150,7 @@ def recall(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MA
     bounds=(0.0, math.inf),
     practical_change=0.05,
     default=False,
+    kinds=("points", "images"),
 )
 def density(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_POINTS) -> float:
     """Mean number of target draws' k-NN balls (k = 5) that hold a sample, divided by k.
@@ -147,8 +158,9 @@ def density(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = M
     A perfect sampler scores 1 on average. It is not bounded by 1: samples crowded into the
     densest parts of the target, where many balls overlap, score above 1, and samples off
     the target below. Both sides have min(n, ``size``) points (10,000 by default): a seeded
-    subset of the samples and as many fresh target draws. The four PRDC metrics share one
-    computation of about 0.1 s on one core at 10,000 points.
+    subset of the samples and as many fresh target draws; on an image target at most as many
+    as it has held-out images, all of them by default, compared in feature space. The four
+    PRDC metrics share one computation of about 0.1 s on one core at 10,000 points.
     """
     return _prdc(target, samples, seed, size).density
 
@@ -162,6 +174,7 @@ def density(target: Target, samples: np.ndarray, *, seed: int = 0, size: int = M
     bounds=(0.0, 1.0),
     practical_change=0.02,
     default=False,
+    kinds=("points", "images"),
 )
 def coverage_prdc(
     target: Target, samples: np.ndarray, *, seed: int = 0, size: int = MAX_POINTS

@@ -131,7 +131,7 @@ def sample_grid(
                 f"each panel: the first {IMAGE_TILES * IMAGE_TILES} samples\n"
                 "    of the seed shown\n"
                 "oracle: training images, scored\n    against the held-out ones\n"
-                f"{corner}\n"
+                f"{textwrap.fill(corner, 34, subsequent_indent='    ')}\n"
                 "n/a: latent dim not in the sweep"
                 if images
                 else "grey: the exact target density\n"

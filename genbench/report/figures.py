@@ -51,22 +51,32 @@ def build_figures(results: Results) -> dict[str, Path]:
     for name in results.targets:
         target = get_target(name)
         part = results.board[results.board["target"] == name]
+        # a grid of mixed kinds: only the entries, latent sizes and metrics of this target
+        models = [model for model in results.models if model in set(part["model"])]
+        latent_dims = [
+            size
+            for size in results.latent_dims
+            if size in set(part.loc[part["model"].isin(models), "latent_dim"])
+        ]
+        metric_names = [
+            metric for metric in results.metric_names if part[f"{metric}_mean"].notna().any()
+        ]
         samples, shown = shown_samples(results, name)
         which = f"seed {min(shown)}" if len(shown) == 1 else "the lowest finished seed"
         figure = plots.sample_grid(
             target,
             part,
             samples,
-            models=results.models,
-            latent_dims=results.latent_dims,
-            subtitle=f"dots: the run with {which} of each entry; corner metrics: means over "
-            f"{seeds}",
+            models=models,
+            latent_dims=latent_dims or results.latent_dims,
+            subtitle=f"{'images' if target.kind == 'images' else 'dots'}: the run with {which} "
+            f"of each entry; corner metrics: means over {seeds}",
         )
         figures[f"samples_{name}"] = plots.save_png(figure, out / f"samples_{safe_name(name)}.png")
         figure = plots.metric_curves(
             part,
-            models=results.models,
-            metric_names=results.metric_names,
+            models=models,
+            metric_names=metric_names,
             title=f"{name}: metrics against the latent dimension "
             f"(mean and 95 % interval over {seeds})",
         )
@@ -76,7 +86,7 @@ def build_figures(results: Results) -> dict[str, Path]:
             figure = plots.metric_curves(
                 study,
                 models=list(dict.fromkeys(study["model"])),
-                metric_names=results.metric_names,
+                metric_names=metric_names,
                 title=f"{name}: metrics against the training steps "
                 f"(mean and 95 % interval over {seeds})",
                 x="steps",

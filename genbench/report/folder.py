@@ -19,7 +19,7 @@ import pandas as pd
 from genbench.animation import ANIMATION_FOLDER
 from genbench.leaderboard import RANK_METRIC
 from genbench.models import is_reference
-from genbench.registry import UnknownNameError
+from genbench.registry import UnknownNameError, targets
 from genbench.results import (
     ResultsError,
     ResultStore,
@@ -142,7 +142,8 @@ def shown_samples(
     results: Results, target: str
 ) -> tuple[dict[tuple[str, int], np.ndarray | None], set[int]]:
     """Per entry of ``target``, the samples of its lowest seed that finished and whose file
-    reads as an (n, 2) finite array (None when there is none), and the seeds shown."""
+    reads as an (n, dim) finite array (None when there is none), and the seeds shown."""
+    dim = get_target(target).dim if target in targets.available() else 2
     runs = results.runs[(results.runs["target"] == target) & (results.runs["status"] == "ok")]
     final = results.board.set_index(ID)["steps"] if "steps" in results.board else None
     found: dict[tuple[str, int], np.ndarray | None] = {}
@@ -157,7 +158,7 @@ def shown_samples(
                 points = np.load(samples_path(results.folder, row), allow_pickle=False)
             except (OSError, ValueError):
                 continue  # a missing or unreadable file: try the next seed
-            if points.ndim == 2 and points.shape[1] == 2 and np.isfinite(points).all():
+            if points.ndim == 2 and points.shape[1] == dim and np.isfinite(points).all():
                 found[model, latent_dim] = points
                 seeds.add(int(row.seed))
                 break

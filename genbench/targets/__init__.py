@@ -1,9 +1,11 @@
-"""Exactly known 2-D targets, one per module; each registers itself in ``registry.targets``."""
+"""Targets, one per module: exactly known 2-D densities and a set of digit images; each
+registers itself in ``registry.targets``."""
 
 from functools import cache
 
 from genbench.registry import import_submodules, targets
 from genbench.targets.base import HDR_MASS, Target
+from genbench.targets.digits import Digits
 from genbench.targets.eight_gaussians import EightGaussians
 from genbench.targets.gaussian import Gaussian
 from genbench.targets.spiral import Spiral
@@ -17,4 +19,4 @@ def get_target(name: str) -> Target:
     return targets.get(name)()
 
 
-__all__ = ["HDR_MASS", "EightGaussians", "Gaussian", "Spiral", "Target", "get_target"]
+__all__ = ["HDR_MASS", "Digits", "EightGaussians", "Gaussian", "Spiral", "Target", "get_target"]

@@ -59,6 +59,18 @@ class TrainingSet(Target):
         return self.target.dim
 
     @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.target.kind
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:  # type: ignore[override]
+        return self.target.image_shape
+
+    @property
+    def training_points(self) -> np.ndarray:
+        return self.points
+
+    @property
     def plot_range(self) -> float:  # type: ignore[override]
         return self.target.plot_range
 
