@@ -43,3 +43,18 @@ def test_full_score(benchmark, name, peak_gflops, device):
     benchmark.extra_info["flops_per_sample"] = flops
     benchmark.extra_info["peak_gflops"] = peak_gflops  # float32; the kernel sums are float64
     benchmark.extra_info["fraction_of_peak"] = samples_per_second * flops / (peak_gflops * 1e9)
+
+
+def test_full_image_score(benchmark, device):
+    """The default image metrics of 10,000 digits: the classifier's features of the samples
+    and of the held-out images, FID, KID on 10 subset pairs, and the class histograms. The
+    classifier's training (once per process) is done before the timing."""
+    if device != "cpu":
+        pytest.skip("scoring runs on the CPU")
+    target = get_target("digits")
+    _ = target.classifier_accuracy  # trains the classifier: once per process, not per score
+    samples = target.sample(NUM_SAMPLES, seed=0)  # training images, drawn with replacement
+    result = benchmark.pedantic(score, args=(target, samples), rounds=3, iterations=1)
+    assert np.isfinite(list(result.values())).all()
+    benchmark.extra_info["num_samples"] = NUM_SAMPLES
+    benchmark.extra_info["samples_per_second"] = NUM_SAMPLES / benchmark.stats.stats.mean

@@ -385,7 +385,9 @@ def run_list(args: argparse.Namespace) -> int:
             if model.has_log_prob
             else "no log-likelihood"
         )
-        learns = " (image targets)" if model.kinds == ("images",) else ""
+        learns = {("images",): " (image targets)", ("points",): ""}.get(
+            tuple(model.kinds), " (2-D and image targets)"
+        )
         print(f"  {name:<16} {latent}, {likelihood}{learns}")
     print("metrics:")
     for name in metrics.available():
