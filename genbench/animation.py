@@ -38,7 +38,8 @@ def write_gif(
     """Render ``frames`` over ``target`` as a looping GIF at ``path`` (written atomically).
 
     Each frame shows the target's density faintly, the frame's points on the target's fixed
-    square, the step and the training loss, and a bar of training progress.
+    square, the step and the training loss, and a bar of training progress; for an image
+    target, a mosaic of the frame's images (the same noise every frame) instead.
     """
     if not frames:
         raise ValueError("no frames to write")
@@ -47,9 +48,14 @@ def write_gif(
     figure = plots.new_figure(3.4, 3.75)
     figure.set_dpi(100)
     axes = figure.add_axes((0.04, 0.1, 0.92, 0.8))
-    plots.draw_target(axes, target)
-    first = np.asarray(frames[0].points, dtype=float)
-    dots = axes.scatter(first[:, 0], first[:, 1], s=2.5, c=colour, alpha=0.6, linewidths=0)
+    images_target = target.kind == "images"
+    if images_target:
+        plots.draw_images(axes, frames[0].points, target.image_shape)
+        mosaic = axes.get_images()[0]
+    else:
+        plots.draw_target(axes, target)
+        first = np.asarray(frames[0].points, dtype=float)
+        dots = axes.scatter(first[:, 0], first[:, 1], s=2.5, c=colour, alpha=0.6, linewidths=0)
     figure.text(0.5, 0.96, title, ha="center", va="top", fontsize=9.5)
     label = figure.text(0.04, 0.055, "", ha="left", va="center", fontsize=8, color="#333333")
     track = figure.add_axes((0.55, 0.04, 0.41, 0.03))
@@ -62,7 +68,10 @@ def write_gif(
 
     images = []
     for frame in frames:
-        dots.set_offsets(np.asarray(frame.points, dtype=float))
+        if images_target:
+            mosaic.set_data(plots.image_mosaic(frame.points, target.image_shape))
+        else:
+            dots.set_offsets(np.asarray(frame.points, dtype=float))
         label.set_text(f"step {frame.step:,} of {total:,}   loss {frame.loss:.3f}")
         bar.set_width(min(1.0, frame.step / max(total, 1)))
         figure.canvas.draw()

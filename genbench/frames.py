@@ -23,6 +23,7 @@ from genbench.models.base import GenerativeModel, ProgressCallback
 
 NUM_FRAMES = 40  # frames per animation, about: fit reports every ~1 % of the steps
 NUM_POINTS = 1_000  # points per frame
+FRAME_IMAGES = 36  # images per frame of an image target: a 6 × 6 mosaic
 MAX_OVERHEAD = 0.10  # recording may take at most this fraction of the training time so far
 
 
@@ -32,7 +33,7 @@ class Frame:
 
     step: int
     loss: float  # the training loss ``fit`` reported at that step
-    points: np.ndarray  # (num_points, 2) float32
+    points: np.ndarray  # (num_points, dim) float32: 2-D points, or flattened images
 
 
 class FrameRecorder:

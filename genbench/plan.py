@@ -32,10 +32,10 @@ from genbench.registry import models as model_registry  # where an argument is c
 from genbench.results import run_key
 
 MAX_RUNS = 100_000  # a grid larger than this is a typo, not a plan
-# The runs whose training `run` records as an animation by default: the GAN with a latent
-# curve that cannot fill the plane (1) and a map that can (3), seed 0, on every target.
-ANIMATED_MODEL = "gan"
-ANIMATED_LATENT_DIMS = (1, 3)
+# The runs whose training `run` records as an animation by default, seed 0 on every target,
+# by entry name: the GAN with a latent curve that cannot fill the plane (1) and a map that can
+# (3); the DCGAN with a latent plane (2) and the paper's 100.
+ANIMATED = {"gan": (1, 3), "dcgan": (2, 100)}
 ANIMATED_SEED = 0
 
 
@@ -410,11 +410,7 @@ def group(runs: Sequence[RunSpec], animate: bool = True) -> list[RunGroup]:
 
 def animated(spec: RunSpec) -> bool:
     """Whether ``run`` records this run's training as an animation by default."""
-    return (
-        spec.model == ANIMATED_MODEL
-        and spec.latent_dim in ANIMATED_LATENT_DIMS
-        and spec.seed == ANIMATED_SEED
-    )
+    return spec.latent_dim in ANIMATED.get(spec.model, ()) and spec.seed == ANIMATED_SEED
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from genbench.frames import NUM_FRAMES, FrameRecorder
+from genbench.frames import FRAME_IMAGES, NUM_FRAMES, FrameRecorder
 from genbench.metrics import score
 from genbench.models.base import GenerativeModel
 from genbench.plan import RunGroup, RunSpec, build
@@ -203,6 +203,8 @@ def prepare(
                 every=max(1, template.steps // NUM_FRAMES),
                 seed=trainee.spec.seed,
                 steps=template.steps,
+                # an image target's frame is a mosaic: only its images are recorded
+                **({"num_points": FRAME_IMAGES} if trainee.target.kind == "images" else {}),
             )
             if trainee.record_frames
             else None

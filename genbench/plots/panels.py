@@ -72,9 +72,9 @@ def draw_samples(axes: Axes, samples: np.ndarray, colour: str, size: float = 1.6
     )
 
 
-def draw_images(axes: Axes, samples: np.ndarray, image_shape: tuple[int, int]) -> None:
-    """The first ``IMAGE_TILES``² of ``samples`` (n, h·w), values in [−1, 1], as a mosaic of
-    grey images (white background, dark ink, as the digits are drawn), a pixel apart."""
+def image_mosaic(samples: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
+    """The first ``IMAGE_TILES``² of ``samples`` (n, h·w) laid out ``IMAGE_TILES`` a row, a
+    pixel apart (NaN between them and where there are fewer), values clipped to [−1, 1]."""
     height, width = image_shape
     tiles = IMAGE_TILES
     images = np.asarray(samples, dtype=float)[: tiles * tiles].reshape(-1, height, width)
@@ -83,8 +83,15 @@ def draw_images(axes: Axes, samples: np.ndarray, image_shape: tuple[int, int]) -
         row, column = divmod(index, tiles)
         top, left = row * (height + 1), column * (width + 1)
         mosaic[top : top + height, left : left + width] = image
+    return np.clip(mosaic, -1, 1)
+
+
+def draw_images(axes: Axes, samples: np.ndarray, image_shape: tuple[int, int]) -> None:
+    """The first ``IMAGE_TILES``² of ``samples`` (n, h·w), values in [−1, 1], as a mosaic of
+    grey images (white background, dark ink, as the digits are drawn), a pixel apart."""
     cmap = matplotlib.colormaps["Greys"].with_extremes(bad="#FFFFFF")
-    axes.imshow(np.clip(mosaic, -1, 1), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    mosaic = image_mosaic(samples, image_shape)
+    axes.imshow(mosaic, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     axes.set_xticks([])
     axes.set_yticks([])
     for spine in axes.spines.values():

@@ -173,3 +173,18 @@ def test_score_refuses_points_for_an_image_target_in_one_line(tmp_path, capsys):
     np.save(path, np.zeros((500, 64)))
     assert main(["score", "--target", "digits", str(path), "--metrics", "mmd2"]) == 2
     assert "mmd2 scores points, and digits is a target of images" in capsys.readouterr().err
+
+
+def test_the_dcgans_training_is_animated_as_mosaics(mixed_run):
+    from PIL import Image
+
+    out, _ = mixed_run
+    gifs = sorted((out / "animations").glob("*.gif"))
+    digits = [gif for gif in gifs if gif.name.startswith("digits")]
+    assert len(digits) == 1 and "dcgan" in digits[0].name  # dcgan at latent 2, seed 0
+    with Image.open(digits[0]) as gif:
+        assert gif.n_frames >= 5
+        first = np.asarray(gif.convert("L"))
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("L"))
+    assert not np.array_equal(first, last)  # the images change as the DCGAN trains
