@@ -58,6 +58,7 @@ class ResultsError(ValueError):
 # The identity of a run, and of a leaderboard entry (a run without its seed). A grid may train
 # an entry for several step counts (a convergence study).
 RUN_ID = ["target", "model", "latent_dim", "steps", "seed"]
+INTERPOLATION_FOLDER = "interpolations"  # an image run's latent paths, KEY.npy
 ENTRY = ["target", "model", "latent_dim", "steps"]
 
 
@@ -65,8 +66,8 @@ ENTRY = ["target", "model", "latent_dim", "steps"]
 class RunRecord:
     """One run of the grid, as stored in ``records/KEY.json`` and as one row of ``runs.csv``.
 
-    ``samples`` and ``frames`` travel with the record from the runner to the client, which
-    stores them in files of their own; they are not part of the record's JSON.
+    ``samples``, ``frames`` and ``interpolation`` travel with the record from the runner to the
+    client, which stores them in files of their own; they are not part of the record's JSON.
     """
 
     target: str
@@ -93,6 +94,8 @@ class RunRecord:
     finished_at: str = ""
     samples: np.ndarray | None = field(default=None, repr=False, compare=False)
     frames: list[Any] | None = field(default=None, repr=False, compare=False)
+    # an animated image run's decoded latent paths, (paths, steps, dim) (``interpolate``)
+    interpolation: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -128,7 +131,9 @@ class RunRecord:
 
 # What a record file and a runs.csv row hold besides the metrics.
 _STORED_FIELDS = [
-    f.name for f in dataclasses.fields(RunRecord) if f.name not in ("metrics", "samples", "frames")
+    f.name
+    for f in dataclasses.fields(RunRecord)
+    if f.name not in ("metrics", "samples", "frames", "interpolation")
 ]
 
 # Columns of runs.csv, in order; metric columns follow "status"/"error" in registry order.
@@ -176,6 +181,7 @@ class ResultStore:
         self.folder = Path(folder)
         self.records_folder = self.folder / "records"
         self.samples_folder = self.folder / "samples"
+        self.interpolations_folder = self.folder / INTERPOLATION_FOLDER
 
     @property
     def runs_csv(self) -> Path:
@@ -190,7 +196,12 @@ class ResultStore:
 
     def remove_leftovers(self) -> None:
         """Delete temporary files that a killed run left before renaming them into place."""
-        for folder in [self.folder, self.records_folder, self.samples_folder]:
+        for folder in [
+            self.folder,
+            self.records_folder,
+            self.samples_folder,
+            self.interpolations_folder,
+        ]:
             for leftover in folder.glob(f".*{TEMPORARY_SUFFIX}"):
                 leftover.unlink(missing_ok=True)
 
@@ -205,6 +216,10 @@ class ResultStore:
         if record.samples is not None:
             samples = record.samples
             atomic_write(self.samples_path(record.key), lambda s: np.save(s, samples))
+        if record.interpolation is not None:
+            paths = record.interpolation
+            path = self.interpolations_folder / f"{record.key}.npy"
+            atomic_write(path, lambda s: np.save(s, paths))
         text = json.dumps(record.to_row(), indent=1, allow_nan=True)
         atomic_write_text(self.records_folder / f"{record.key}.json", text + "\n")
         self.write_runs_csv()

@@ -83,9 +83,10 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
             if trainee.error:
                 record.fail(Status.FAILED, trainee.error)
                 continue
+            model = with_sampling(trainee.model, group.family, group.runs[index])
             if trainee.recorder is not None and group.runs[index].key in group.record:
                 record.frames = trainee.recorder.frames
-            model = with_sampling(trainee.model, group.family, group.runs[index])
+                record.interpolation = interpolation(model, targets[index], group.runs[index])
             points = (
                 trainee.training.points
                 if trainee.training is not None
@@ -93,6 +94,23 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
             )
             sample_and_score(group.runs[index], targets[index], record, model, device, points)
     return records
+
+
+INTERPOLATION_PATHS = 6  # paths between two latent draws an animated image run records
+INTERPOLATION_STEPS = 8  # points along each
+
+
+def interpolation(model: GenerativeModel, target: Target, spec: RunSpec) -> np.ndarray | None:
+    """An animated image run's images along latent paths (``interpolate``), or None: on a
+    2-D target, for a family with no latent space, or if the family fails to (a picture is
+    not worth the run)."""
+    if target.kind != "images" or not model.interpolates:
+        return None
+    try:
+        paths = model.interpolate(INTERPOLATION_PATHS, INTERPOLATION_STEPS, sample_seed(spec.seed))
+    except Exception:  # the run and its metrics stand without the picture
+        return None
+    return np.asarray(paths, dtype=np.float32)
 
 
 def training_set(spec: RunSpec, target: Target) -> TrainingSet | None:

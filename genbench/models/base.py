@@ -69,6 +69,15 @@ class GenerativeModel(ABC):
         """log q(x) for ``x`` (n, 2), (n,); exact, or a lower bound if ``log_prob_is_bound``."""
         raise NotImplementedError(f"{self.name} has no log-likelihood (has_log_prob is False)")
 
+    # ``interpolate`` is implemented: the model decodes paths through its latent space.
+    interpolates: ClassVar[bool] = False
+
+    def interpolate(self, num_paths: int, num_steps: int, seed: int) -> np.ndarray:
+        """Samples along ``num_paths`` paths between two latent draws, ``num_steps`` evenly
+        spaced points each, (num_paths, num_steps, dim): what the map z → x does between two
+        codes. Families with a latent space implement it and set ``interpolates``."""
+        raise NotImplementedError(f"{self.name} has no latent space to interpolate in")
+
     # Whether ``fit_many`` trains the models together (faster) rather than one after another.
     fits_many: ClassVar[bool] = False
     # Hyperparameters that change only how ``sample`` draws, not training: grid entries that

@@ -168,6 +168,7 @@ class DCGAN(GenerativeModel):
 
     name = "dcgan"
     kinds: ClassVar[tuple[str, ...]] = ("images",)
+    interpolates: ClassVar[bool] = True
 
     latent_dim: int = 100  # k, size of the latent space (the paper's 100; swept 1, 2, 3, 10, 100)
     device: str = "cpu"  # torch device to train and sample on
@@ -334,6 +335,23 @@ class DCGAN(GenerativeModel):
         rng = generator(derive_seed(seed, "sample"), self.device)
         from_masses = self._labels_from_masses(rng)
         return self._in_chunks(lambda n: self._generate(n, rng, from_masses)[0], num_samples)
+
+    @torch.inference_mode()
+    def interpolate(self, num_paths: int, num_steps: int, seed: int) -> np.ndarray:
+        """Images along paths between two latent draws (``LatentPrior.paths``), (num_paths,
+        num_steps, h · w); a conditional DCGAN keeps one label, drawn from the classes' masses,
+        along each path."""
+        check_fitted(self, "generator_")
+        rng = generator(derive_seed(seed, "interpolate"), self.device)
+        z = self.prior_.paths(num_paths, num_steps, rng)  # (paths, steps, k)
+        labels = self._labels_from_masses(rng)(num_paths)
+        with evaluating(self.generator_):
+            flat = z.reshape(num_paths * num_steps, -1)
+            if labels is None:
+                images = self.generator_(flat)
+            else:
+                images = self.generator_(flat, labels.repeat_interleave(num_steps, dim=0))
+        return images.reshape(num_paths, num_steps, -1).float().cpu().numpy()
 
     @torch.inference_mode()
     def sample_given(self, labels: np.ndarray, seed: int) -> np.ndarray:

@@ -82,6 +82,25 @@ class LatentPrior(nn.Module):
         z = draw(shape, generator=rng, device=self.uniform.device)
         return on_sphere(z) if self.sphere else z
 
+    def paths(self, num_paths: int, num_steps: int, rng: torch.Generator) -> torch.Tensor:
+        """``num_paths`` paths of ``num_steps`` evenly spaced points between two draws of the
+        prior, (num_paths, num_steps, k): straight for the uniform prior (its cube is convex),
+        spherical (slerp, White 2016) for the normal prior and the sphere, whose straight
+        midpoints would be atypically short codes (or leave the sphere). Latent size 1:
+        straight."""
+        start, end = self.sample(num_paths, rng), self.sample(num_paths, rng)
+        t = torch.linspace(0, 1, num_steps, device=start.device)[None, :, None]
+        start, end = start[:, None], end[:, None]  # (paths, 1, k)
+        if bool(self.uniform) or self.latent_dim == 1:
+            return (1 - t) * start + t * end
+        cosine = (on_sphere(start) * on_sphere(end)).sum(-1, keepdim=True).clamp(-1, 1)
+        angle = torch.arccos(cosine).clamp_min(1e-6)  # (paths, 1, 1)
+        weights = (
+            torch.sin((1 - t) * angle) / torch.sin(angle),
+            torch.sin(t * angle) / torch.sin(angle),
+        )
+        return weights[0] * start + weights[1] * end
+
 
 def bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of each logit against its 0/1 label, unreduced."""

@@ -30,6 +30,7 @@ from genbench.plots.heatmap import (
     entry_label,
     leaderboard_heatmap,
 )
+from genbench.plots.interpolation import interpolation_grid, path_mosaic
 from genbench.plots.panels import (
     DENSITY_DARKEST,
     DENSITY_PIXELS,
@@ -86,6 +87,7 @@ __all__ = [
     "draw_target",
     "entry_label",
     "image_mosaic",
+    "interpolation_grid",
     "is_fraction",
     "leaderboard_heatmap",
     "legend_below",
@@ -95,6 +97,7 @@ __all__ = [
     "model_linestyles",
     "model_markers",
     "new_figure",
+    "path_mosaic",
     "sample_grid",
     "save_png",
     "style_metric_axes",

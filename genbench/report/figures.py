@@ -19,7 +19,7 @@ import pandas as pd
 from genbench import plots
 from genbench.models import is_reference
 from genbench.plots.tradeoff import has_tradeoff, rate_distortion
-from genbench.report.folder import Results, shown_samples
+from genbench.report.folder import Results, interpolations, shown_samples
 from genbench.targets import get_target
 
 FIGURE_FOLDER = "figures"
@@ -81,6 +81,11 @@ def build_figures(results: Results) -> dict[str, Path]:
             f"(mean and 95 % interval over {seeds})",
         )
         figures[f"metrics_{name}"] = plots.save_png(figure, out / f"metrics_{safe_name(name)}.png")
+        paths = interpolations(results, name) if target.image_shape else {}
+        if paths:
+            figure = plots.interpolation_grid(name, target.image_shape, paths)
+            path = out / f"interpolations_{safe_name(name)}.png"
+            figures[f"interpolations_{name}"] = plots.save_png(figure, path)
         study = convergence_board(results.full_board[results.full_board["target"] == name])
         if study is not None:
             figure = plots.metric_curves(

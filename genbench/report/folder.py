@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from genbench.animation import ANIMATION_FOLDER
+from genbench.animation import ANIMATION_FOLDER, caption
 from genbench.leaderboard import RANK_METRIC
 from genbench.models import is_reference
 from genbench.registry import UnknownNameError, targets
 from genbench.results import (
+    INTERPOLATION_FOLDER,
     ResultsError,
     ResultStore,
     leaderboard_metrics,
@@ -173,6 +174,22 @@ def samples_path(folder: Path, row: Any) -> Path:
     if not path.exists():
         path = store.samples_path(f"{row.target}__{row.model}__z{row.latent_dim}__s{row.seed}")
     return path
+
+
+def interpolations(results: Results, target: str) -> dict[str, np.ndarray]:
+    """The latent paths recorded for ``target``'s runs (``interpolations/KEY.npy``), by the
+    caption of their run (``dcgan, latent dim 2, 1,500 steps, on digits (seed 0)``)."""
+    found = {}
+    for row in results.runs[results.runs["target"] == target].itertuples():
+        key = run_key(row.target, row.model, row.latent_dim, row.steps, row.seed)
+        path = results.folder / INTERPOLATION_FOLDER / f"{key}.npy"
+        try:
+            paths = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            continue  # none recorded for this run
+        if paths.ndim == 3 and np.isfinite(paths).all():
+            found[caption(row.model, row.latent_dim, row.steps, row.target, row.seed)] = paths
+    return found
 
 
 def animations(folder: Path) -> list[Path]:

@@ -91,6 +91,15 @@ def render_html(
                 "its 95 % interval as a band; the oracle (the target's own sampler) dashed.",
             ),
         ]
+        if f"interpolations_{target}" in figures:
+            targets.append(
+                figure(
+                    f"interpolations_{target}",
+                    f"{target}: what the animated runs draw along paths between two latent "
+                    "draws, one path per row (straight for a uniform prior, spherical for a "
+                    "normal one or the sphere); a smooth row is a smooth map z → x.",
+                )
+            )
         if f"convergence_{target}" in figures:
             targets.append(
                 figure(

@@ -67,6 +67,12 @@ def render_markdown(
             f"![{target}: metrics against the latent dimension]"
             f"({link(figures[f'metrics_{target}'])})",
         ]
+        if f"interpolations_{target}" in figures:
+            lines += [
+                "",
+                f"![{target}: images along paths between two latent draws]"
+                f"({link(figures[f'interpolations_{target}'])})",
+            ]
         if f"convergence_{target}" in figures:
             lines += [
                 "",

@@ -188,3 +188,29 @@ def test_the_dcgans_training_is_animated_as_mosaics(mixed_run):
         gif.seek(gif.n_frames - 1)
         last = np.asarray(gif.convert("L"))
     assert not np.array_equal(first, last)  # the images change as the DCGAN trains
+
+
+def test_the_animated_image_runs_record_latent_interpolations(mixed_run):
+    out, _ = mixed_run
+    recorded = sorted((out / "interpolations").glob("*.npy"))
+    assert [path.stem for path in recorded] == ["digits__dcgan__z2__t30__s0"]  # not the 2-D GAN
+    paths = np.load(recorded[0])
+    assert paths.shape == (6, 8, 64) and np.abs(paths).max() <= 1
+    # neighbouring images along a path differ less than the path's two ends
+    steps = np.linalg.norm(np.diff(paths, axis=1), axis=2).mean()
+    ends = np.linalg.norm(paths[:, -1] - paths[:, 0], axis=1).mean()
+    assert steps < ends
+    assert (out / "figures" / "interpolations_digits.png").is_file()
+    assert "along paths between two latent" in (out / "report.html").read_text()
+
+
+def test_a_dcgan_interpolates_along_its_priors_paths():
+    from genbench.models.dcgan import DCGAN
+
+    digits = get_target("digits")
+    model = DCGAN(latent_dim=3, width=16, batch_size=32).fit(digits, 5, seed=0)
+    paths = model.interpolate(4, 5, seed=1)
+    assert paths.shape == (4, 5, 64)
+    np.testing.assert_array_equal(paths, model.interpolate(4, 5, seed=1))
+    # a path's ends are images the model draws: decoded from draws of its prior
+    assert np.isfinite(paths).all() and np.abs(paths).max() <= 1

@@ -1,0 +1,208 @@
+"""The convolutional VAE on the digits: the model protocol for images, its bound and its rate,
+and that a short training draws digits of every class and, conditioned, of the class asked for."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from genbench.models import get_model_class
+from genbench.models.conv_vae import ConvVAE
+from genbench.registry import models
+from genbench.targets import Digits, get_target
+
+SMALL = dict(width=16, latent_dim=10, batch_size=64, log_prob_samples=8)  # a few ms a step
+TINY_STEPS = 20
+SHORT_STEPS = 400
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return get_target("digits")
+
+
+@pytest.fixture(scope="module")
+def trained(digits) -> ConvVAE:
+    return ConvVAE(**SMALL).fit(digits, SHORT_STEPS, seed=0)
+
+
+@pytest.fixture(scope="module")
+def conditional(digits) -> ConvVAE:
+    model = ConvVAE(**SMALL, conditional=True, label_input="concat", kl_warmup=0)
+    return model.fit(digits, SHORT_STEPS, seed=0)
+
+
+def test_is_registered_as_an_image_family_with_a_bound():
+    assert get_model_class("conv_vae") is ConvVAE and "conv_vae" in models.available()
+    assert ConvVAE.kinds == ("images",)
+    assert ConvVAE.has_log_prob and ConvVAE.log_prob_is_bound
+    fields = dataclasses.fields(ConvVAE)
+    assert [f.name for f in fields[:2]] == ["latent_dim", "device"]
+    assert all(f.default is not dataclasses.MISSING for f in fields)
+
+
+def test_fit_returns_self_and_reports_progress(digits):
+    model = ConvVAE(**SMALL)
+    calls: list[tuple[int, float]] = []
+    assert model.fit(digits, TINY_STEPS, 0, progress=lambda *call: calls.append(call)) is model
+    steps = [step for step, _ in calls]
+    assert steps == sorted(set(steps)) and steps[0] >= 1 and steps[-1] == TINY_STEPS
+    assert all(np.isfinite(loss) for _, loss in calls)
+
+
+def test_samples_are_float32_images_in_range(trained):
+    x = trained.sample(500, seed=0)
+    assert x.shape == (500, 64) and x.dtype == np.float32
+    assert np.isfinite(x).all() and x.min() >= -1 and x.max() <= 1
+    assert trained.sample(0, seed=0).shape == (0, 64)
+
+
+def test_same_seed_same_samples_and_other_seeds_differ(trained):
+    np.testing.assert_array_equal(trained.sample(300, seed=3), trained.sample(300, seed=3))
+    assert not np.array_equal(trained.sample(300, seed=3), trained.sample(300, seed=4))
+
+
+def test_fit_is_reproducible_and_leaves_global_random_state_alone(digits):
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
+    first = ConvVAE(**SMALL).fit(digits, TINY_STEPS, seed=0).sample(100, seed=1)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()
+    again = ConvVAE(**SMALL).fit(digits, TINY_STEPS, seed=0).sample(100, seed=1)
+    other = ConvVAE(**SMALL).fit(digits, TINY_STEPS, seed=1).sample(100, seed=1)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("name", ["trained", "conditional"])
+def test_save_load_round_trip(name, request, tmp_path, digits):
+    model = request.getfixturevalue(name)
+    model.save(tmp_path / "conv_vae.pt")
+    loaded = ConvVAE.load(tmp_path / "conv_vae.pt")
+    assert loaded.params() == model.params()
+    assert (loaded.image_height, loaded.image_width) == (8, 8)
+    np.testing.assert_array_equal(loaded.sample(300, seed=2), model.sample(300, seed=2))
+    images = digits.held_out_images[:20]
+    np.testing.assert_array_equal(loaded.log_prob(images), model.log_prob(images))
+    if model.conditional:
+        labels = np.arange(10).repeat(5)
+        np.testing.assert_array_equal(
+            loaded.sample_given(labels, seed=2), model.sample_given(labels, seed=2)
+        )
+
+
+def test_untrained_model_says_so():
+    with pytest.raises(RuntimeError, match="not trained"):
+        ConvVAE(**SMALL).sample(10, seed=0)
+
+
+def test_a_2d_target_is_refused():
+    with pytest.raises(ValueError, match="conv_vae learns image targets; spiral is a 2-D target"):
+        ConvVAE(**SMALL).fit(get_target("spiral"), TINY_STEPS, 0)
+
+
+def test_a_bad_configuration_is_refused(digits):
+    with pytest.raises(ValueError, match="divisible by 4"):
+        ConvVAE(image_height=6, image_width=8)
+    with pytest.raises(ValueError, match="built for 16×16"):  # a shape set must be the target's
+        ConvVAE(**SMALL, image_height=16, image_width=16).fit(digits, TINY_STEPS, 0)
+    with pytest.raises(ValueError, match="sphere"):
+        ConvVAE(latent_dim=1, prior="sphere")
+    with pytest.raises(ValueError, match="beta"):
+        ConvVAE(beta=0)
+
+
+def test_a_short_training_reconstructs_and_draws_every_class(trained, digits):
+    untrained = ConvVAE(**SMALL).fit(digits, 0, seed=0)
+    held_out = digits.held_out_images
+    distortion_before = untrained.rate_distortion(held_out)[1]
+    distortion_after = trained.rate_distortion(held_out)[1]
+    # seed 0: about 90 nats per image untrained, below -20 after 400 steps (a density over
+    # 64 pixels can be above 1)
+    assert distortion_after < distortion_before - 60
+    shares = np.bincount(digits.region_of(trained.sample(2000, seed=0)), minlength=10) / 2000
+    assert (shares >= 0.03).sum() >= 8
+    untrained_shares = np.bincount(digits.region_of(untrained.sample(2000, seed=0)), minlength=10)
+    assert (untrained_shares / 2000 >= 0.03).sum() < 8
+
+
+def test_log_prob_is_a_bound_that_tightens_with_more_draws(trained, digits):
+    images = digits.held_out_images[:200]
+    bound = trained.log_prob(images)
+    assert bound.shape == (200,) and bound.dtype == np.float64 and np.isfinite(bound).all()
+    elbo = dataclasses.replace(trained, log_prob_samples=1)
+    elbo.encoder_, elbo.decoder_ = trained.encoder_, trained.decoder_
+    assert bound.mean() > elbo.log_prob(images).mean()
+    rate, distortion = trained.rate_distortion(images, seed=0)
+    assert rate > 0 and elbo.log_prob(images).mean() == pytest.approx(-(rate + distortion), abs=2)
+
+
+def test_rate_grows_as_beta_falls(digits):
+    def rate(beta: float) -> float:
+        model = ConvVAE(**SMALL, beta=beta).fit(digits, 150, seed=0)
+        return model.rate_distortion(digits.held_out_images[:300])[0]
+
+    # seed 0: ... nats at beta 0.1, ... at beta 4
+    assert rate(0.1) > 2 * rate(4.0)
+
+
+def test_conditional_samples_are_of_the_class_asked_for(conditional, digits):
+    labels = np.arange(10).repeat(100)  # one label at a time, as label fidelity draws them
+    hits = digits.region_of(conditional.sample_given(labels, seed=0)) == labels
+    # chance: 0.1; seed 0 hits ...
+    assert hits.mean() >= 0.5
+    x = conditional.sample(200, seed=0)
+    assert x.shape == (200, 64) and x.min() >= -1 and x.max() <= 1
+
+
+def test_a_conditional_model_needs_labels_and_only_it(trained, conditional, digits):
+    images = digits.held_out_images[:50]
+    with pytest.raises(ValueError, match="conditional"):
+        trained.sample_given(np.zeros(3, dtype=int), seed=0)
+    with pytest.raises(ValueError, match="region indices"):
+        conditional.sample_given(np.array([0, 10]), seed=0)
+    with pytest.raises(ValueError, match="labels"):
+        conditional.rate_distortion(images)
+    with pytest.raises(ValueError, match="labels"):
+        trained.rate_distortion(images, labels=digits.label_of(images))
+    rate, distortion = conditional.rate_distortion(images, labels=digits.label_of(images))
+    assert np.isfinite(rate) and np.isfinite(distortion)
+    assert np.isfinite(conditional.log_prob(images)).all()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(latent_dim=1),
+        dict(latent_dim=100),
+        dict(latent_dim=2, prior="uniform"),
+        dict(latent_dim=3, prior="sphere"),
+        dict(latent_dim=1, conditional=True, label_input="product"),
+    ],
+)
+def test_latent_sizes_priors_and_label_inputs_run(overrides, digits):
+    model = ConvVAE(**{**SMALL, **overrides}).fit(digits, TINY_STEPS, 0)
+    x = model.sample(100, seed=0)
+    assert x.shape == (100, 64) and np.isfinite(x).all()
+    assert np.isfinite(model.log_prob(digits.held_out_images[:10])).all()
+
+
+def test_learns_16_by_16_images():
+    digits16 = Digits(size=16)
+    model = ConvVAE(**SMALL).fit(digits16, TINY_STEPS, 0)
+    x = model.sample(50, seed=0)
+    assert x.shape == (50, 256) and np.isfinite(x).all()
+    assert (model.image_height, model.image_width) == (16, 16)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_runs_on_cuda(tmp_path, digits):
+    model = ConvVAE(**SMALL, device="cuda", conditional=True).fit(digits, TINY_STEPS, 0)
+    x = model.sample(300, seed=0)
+    assert x.dtype == np.float32 and x.shape == (300, 64) and np.isfinite(x).all()
+    np.testing.assert_array_equal(model.sample(300, seed=0), x)
+    model.save(tmp_path / "model.pt")
+    on_cpu = ConvVAE.load(tmp_path / "model.pt", device="cpu")
+    assert on_cpu.device == "cpu" and on_cpu.sample(300, seed=0).shape == (300, 64)
