@@ -120,7 +120,9 @@ def sample_grid(
     figure.axes[-1].set_title("target's own sampler", fontsize=9, pad=3)
     if columns > 1:
         corner = ", ".join(m.short_label for m in registered(target.kind) if m.headline)
-        corner = textwrap.fill(f"corner: {corner}; means over seeds", 40, subsequent_indent="    ")
+        corner = textwrap.fill(
+            f"corner: {corner}; means over seeds", 34 if images else 40, subsequent_indent="    "
+        )
         key = figure.add_subplot(grid[0, 1:])
         key.set_label("key")
         key.axis("off")
@@ -131,7 +133,7 @@ def sample_grid(
                 f"each panel: the first {IMAGE_TILES * IMAGE_TILES} samples\n"
                 "    of the seed shown\n"
                 "oracle: training images, scored\n    against the held-out ones\n"
-                f"{textwrap.fill(corner, 34, subsequent_indent='    ')}\n"
+                f"{corner}\n"
                 "n/a: latent dim not in the sweep"
                 if images
                 else "grey: the exact target density\n"
