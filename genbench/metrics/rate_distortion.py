@@ -8,11 +8,12 @@ a low distortion with a high rate (an informative, less regular code), a large Î
 diagnostics: recorded per run with their intervals, never ranked and never judged by ``compare``;
 set them beside the sample-quality metrics (the report's rateâ€“distortion figure does).
 
-Both are means over fresh target draws, one draw of z per point, with the distortion in the
-target's units (nats of a density over the plane); a conditional VAE codes each point given its
-region. They read the trained model, so they are opt-in metrics of a grid's runs (a preset's
+Both are means over fresh target draws (an image target's held-out images), one draw of z per
+point, with the distortion in the target's units (nats of a density over the plane, or over an
+image's pixels); a conditional VAE codes each point given its region (an image given its
+class). They read the trained model, so they are opt-in metrics of a grid's runs (a preset's
 ``metrics``, or ``--metrics rate distortion``); NaN for a model without a rate and a
-distortion (every family but the VAE).
+distortion (every family but the VAEs, ``vae`` and ``conv_vae``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _terms(target: Target, model: Any, seed: int) -> tuple[float, float]:
     """(rate, distortion) of ``model`` on fresh draws of ``target``; NaNs without them."""
     if not hasattr(model, "rate_distortion"):
         return math.nan, math.nan
-    points = target.sample(NUM_POINTS, derive_seed(seed, "rate_distortion", "points"))
+    points = target.reference_sample(NUM_POINTS, derive_seed(seed, "rate_distortion", "points"))
     labels = target.label_of(points) if getattr(model, "conditional", False) else None
     codes = derive_seed(seed, "rate_distortion", "codes")
     return model.rate_distortion(points, seed=codes, labels=labels)
@@ -50,6 +51,7 @@ def _terms(target: Target, model: Any, seed: int) -> tuple[float, float]:
     bounds=(0.0, math.inf),
     default=False,
     uses_model=True,
+    kinds=("points", "images"),
 )
 def rate(target: Target, samples: np.ndarray, *, seed: int = 0, model: Any) -> float:
     """The rate of a VAE on ``target`` (see the module); ``samples`` are not read."""
@@ -66,6 +68,7 @@ def rate(target: Target, samples: np.ndarray, *, seed: int = 0, model: Any) -> f
     unit="nats",
     default=False,
     uses_model=True,
+    kinds=("points", "images"),
 )
 def distortion(target: Target, samples: np.ndarray, *, seed: int = 0, model: Any) -> float:
     """The distortion of a VAE on ``target`` (see the module); ``samples`` are not read."""

@@ -15,16 +15,20 @@ digit's background is exactly −1 in nearly every image: a per-pixel variance l
 be sure of it and unsure along the strokes, so that samples drawn with their noise (below) have
 a clean background and noise only where the training images vary. A single learned scale for
 all pixels (Rybkin et al.'s σ-VAE) spreads the strokes' uncertainty over the whole image
-instead: on digits, 600 steps, its samples were speckled everywhere and the classifier spread
-them less evenly over the classes. The floor keeps the constant pixels from turning the density
-into spikes: the 8 × 8 digits are counts 0..16, steps of 0.125 in [-1, 1], and a σ far below a
-step would model the quantisation, not the digits.
+instead, background included: on digits (latent 10, C = 32, 1,000 steps, seeds 0 and 1) its
+samples scored KID 4.2 and 5.2 against 2.4 and 2.7 here, and its bound on the held-out images
+was −41 nats per image against +30. The floor keeps the constant pixels from turning the
+density into spikes: the 8 × 8 digits are counts 0..16, steps of 0.125 in [-1, 1], and a σ far
+below a step would model the quantisation, not the digits.
 
 Samples come from the whole generative model p(z) p(x | z), decoder noise included, as the 2-D
 VAE's: they are then draws of the distribution that ``log_prob`` bounds, and the image metrics
-score the model, not its mean decoder (whose images, on a k-dim surface, are smoother than any
-digit). Each pixel is then clipped to [-1, 1], the targets' range: this moves the mass the
-Gaussian puts outside onto the edges, so ``log_prob`` bounds the unclipped model's density.
+score the model, not its mean decoder μ_θ(z), z ~ p(z), which is no draw of it. The honest
+choice costs little here: with the per-pixel variance the noise stays off the background, and on
+digits (1,500 steps, C = 64) the samples and the mean images scored KID 1.6 and 2.2 at latent
+2, 1.8 and 1.6 at 10, 1.5 and 1.6 at 100. Each pixel is then clipped to [-1, 1], the targets'
+range: this moves the mass the Gaussian puts outside onto the edges, so ``log_prob`` bounds the
+unclipped model's density.
 
 Group normalisation, not batch normalisation: each image is normalised by its own statistics,
 so the networks compute the same function in training and in use, the ELBO they were trained
@@ -35,7 +39,11 @@ at a time needs no running statistics (compare the DCGAN's notes on eval mode).
 see ``genbench.models.labels``): the encoder sees the label as a second input channel, a learned
 h × w map per label (the DCGAN discriminator's), and the decoder reads it through
 ``label_input`` (embed(y) ⊙ g(z), or [embed(y), g(z)]); samples draw y from the classes' masses,
-and ``log_prob`` bounds log Σ_y p(y) p(x | y).
+and ``log_prob`` bounds log Σ_y p(y) p(x | y). Its default reads the label beside z, unlike the
+other families: read as embed(y) ⊙ z, the label only rescales the code, the encoder puts the
+class in z and the decoder reads it from there (on digits, C = 32, 800 steps, seeds 0 and 1:
+label fidelity 0.25 to 0.31 against 0.88 to 0.96 with [embed(y), z]). As for the 2-D VAE,
+train it with ``kl_warmup=0`` (the same runs: 0.95 without the warm-up, 0.89 with it).
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.dcgan import SAMPLE_CHUNK, image_batches
+from genbench.models.gan import LatentPrior
 from genbench.models.labels import (
     LABEL_INPUTS,
     LABEL_SLOTS,
@@ -146,6 +155,7 @@ class ConvVAE(GenerativeModel):
 
     name = "conv_vae"
     kinds: ClassVar[tuple[str, ...]] = ("images",)
+    interpolates: ClassVar[bool] = True
     has_log_prob = True
     log_prob_is_bound = True
 
@@ -165,9 +175,10 @@ class ConvVAE(GenerativeModel):
     min_log_var: float = -6.0
     log_prob_samples: int = 64  # K of the importance-weighted bound that log_prob returns
     # a conditional VAE: labels are the target's classes, the encoder sees y, the decoder reads
-    # it through ``label_input`` ("product": embed(y) ⊙ z, "concat": [embed(y), z])
+    # it through ``label_input`` ("concat": [embed(y), z], or "product": embed(y) ⊙ z, which
+    # on digits the decoder learned to ignore; see the module's notes)
     conditional: bool = False
-    label_input: str = "product"
+    label_input: str = "concat"
     # (h, w) of the images it learns: 0 takes the target's at ``fit``, which sets them, so that
     # a saved model rebuilds its networks; a nonzero shape must match the target's
     image_height: int = 0
@@ -329,6 +340,21 @@ class ConvVAE(GenerativeModel):
         given = label_stream(self, labels)
         rng = generator(derive_seed(seed, "sample_given"), self.device)
         return self._in_chunks(lambda n: self._draw(n, rng, given), len(labels))
+
+    @torch.inference_mode()
+    def interpolate(self, num_paths: int, num_steps: int, seed: int) -> np.ndarray:
+        """The decoder's mean images μ_θ(z) along paths between two draws of p(z) (spherical,
+        ``LatentPrior.paths``), (num_paths, num_steps, h · w); a conditional VAE keeps one
+        label, drawn from the classes' masses, along each path. The means, not draws: the path
+        shows the map z → x, which the pixel noise of each draw would blur."""
+        check_fitted(self, "decoder_")
+        rng = generator(derive_seed(seed, "interpolate"), self.device)
+        z = LatentPrior(self.latent_dim).to(self.device).paths(num_paths, num_steps, rng)
+        labels = one_hot(self.labels_.sample(num_paths, rng)) if self.conditional else None
+        if labels is not None:
+            labels = labels.repeat_interleave(num_steps, dim=0)  # (paths · steps, LABEL_SLOTS)
+        mean, _ = self._decode(z.reshape(num_paths * num_steps, -1), labels)
+        return mean.reshape(num_paths, num_steps, -1).float().cpu().numpy()
 
     # ------------------------------------------------------------------ the bound and its terms
     def _images(self, x: np.ndarray) -> torch.Tensor:

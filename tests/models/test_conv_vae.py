@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from genbench.metrics.images import kid
 from genbench.models import get_model_class
 from genbench.models.conv_vae import ConvVAE
 from genbench.registry import models
@@ -117,15 +118,15 @@ def test_a_bad_configuration_is_refused(digits):
 def test_a_short_training_reconstructs_and_draws_every_class(trained, digits):
     untrained = ConvVAE(**SMALL).fit(digits, 0, seed=0)
     held_out = digits.held_out_images
-    distortion_before = untrained.rate_distortion(held_out)[1]
-    distortion_after = trained.rate_distortion(held_out)[1]
-    # seed 0: about 90 nats per image untrained, below -20 after 400 steps (a density over
-    # 64 pixels can be above 1)
-    assert distortion_after < distortion_before - 60
-    shares = np.bincount(digits.region_of(trained.sample(2000, seed=0)), minlength=10) / 2000
-    assert (shares >= 0.03).sum() >= 8
-    untrained_shares = np.bincount(digits.region_of(untrained.sample(2000, seed=0)), minlength=10)
-    assert (untrained_shares / 2000 >= 0.03).sum() < 8
+    # seed 0: 91 nats per image untrained, −31 after 400 steps (a density over 64 pixels can
+    # exceed 1); seeds 1 to 4: 86 to 93, then −31 to −33
+    assert trained.rate_distortion(held_out)[1] < untrained.rate_distortion(held_out)[1] - 80
+    samples = trained.sample(2000, seed=0)
+    # the untrained model's noise spreads over the classes too, but is far from any digit:
+    # seed 0, KID 14.6 untrained, 5.6 trained (seeds 1 to 4: 3.5 to 5.8, against 13.7 to 17.7)
+    assert kid(digits, samples) < 0.6 * kid(digits, untrained.sample(2000, seed=0))
+    shares = np.bincount(digits.region_of(samples), minlength=10) / len(samples)
+    assert (shares >= 0.03).sum() >= 8  # seeds 0 to 4: all 10 classes, each 5.8 % or more
 
 
 def test_log_prob_is_a_bound_that_tightens_with_more_draws(trained, digits):
@@ -144,15 +145,15 @@ def test_rate_grows_as_beta_falls(digits):
         model = ConvVAE(**SMALL, beta=beta).fit(digits, 150, seed=0)
         return model.rate_distortion(digits.held_out_images[:300])[0]
 
-    # seed 0: ... nats at beta 0.1, ... at beta 4
-    assert rate(0.1) > 2 * rate(4.0)
+    # seed 0: 26 nats at beta 0.1, 0.4 at beta 4 (seeds 1 to 4: 25 to 26, 0.5 to 0.7)
+    assert rate(0.1) > 5 * rate(4.0)
 
 
 def test_conditional_samples_are_of_the_class_asked_for(conditional, digits):
     labels = np.arange(10).repeat(100)  # one label at a time, as label fidelity draws them
     hits = digits.region_of(conditional.sample_given(labels, seed=0)) == labels
-    # chance: 0.1; seed 0 hits ...
-    assert hits.mean() >= 0.5
+    # chance: 0.1; seed 0 hits 0.93 (seeds 1 to 4: 0.91 to 0.95, no label below 0.77)
+    assert hits.mean() >= 0.7
     x = conditional.sample(200, seed=0)
     assert x.shape == (200, 64) and x.min() >= -1 and x.max() <= 1
 
@@ -170,6 +171,19 @@ def test_a_conditional_model_needs_labels_and_only_it(trained, conditional, digi
     rate, distortion = conditional.rate_distortion(images, labels=digits.label_of(images))
     assert np.isfinite(rate) and np.isfinite(distortion)
     assert np.isfinite(conditional.log_prob(images)).all()
+
+
+@pytest.mark.parametrize("name", ["trained", "conditional"])
+def test_interpolates_between_two_codes(name, request):
+    model = request.getfixturevalue(name)
+    assert ConvVAE.interpolates
+    paths = model.interpolate(3, 5, seed=0)
+    assert paths.shape == (3, 5, 64) and paths.dtype == np.float32
+    assert np.isfinite(paths).all() and paths.min() >= -1 and paths.max() <= 1
+    np.testing.assert_array_equal(paths, model.interpolate(3, 5, seed=0))
+    assert not np.allclose(paths[:, 0], paths[:, -1])  # the two ends are different codes
+    steps = np.abs(np.diff(paths, axis=1)).mean()
+    assert steps < np.abs(paths[:, -1] - paths[:, 0]).mean()  # each step is part of the way
 
 
 @pytest.mark.parametrize(

@@ -178,13 +178,31 @@ def test_learns_16_by_16_images(name):
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_a_short_training_draws_digits(name):
-    """A few hundred steps of a narrow U-Net cover the ten classes and bring KID far below
-    noise's. Seed 0: ddpm_unet KID 2.4, fm_unet 1.1, against 16 for uniform noise and 0 for
-    held-out digits; every class at least 5 % of the samples."""
+    """400 steps of a narrow U-Net (at a doubled learning rate, averaged over a short window)
+    draw every class and bring KID far below noise's, which misses class 8 (2 %) and scores 21.
+
+    Training seeds 0 and 1: ddpm_unet KID 1.5 and 2.0, fm_unet 0.7 and 0.6 (held-out digits
+    score 0); every class at least 5 % of the samples. The untrained ddpm_unet scores 14.
+    """
     kid = metrics.get("kid")
-    model = small(name, width=16, batch_size=64, sampling_steps=10).fit(DIGITS, 200, 0)
-    x = model.sample(500, seed=0)
+    steps = 10 if name == "ddpm_unet" else 5  # DPM-Solver++ or midpoint steps
+    model = get_model_class(name)(
+        width=16, batch_size=64, lr=2e-3, ema_decay=0.99, sampling_steps=steps
+    )
+    x = model.fit(DIGITS, 400, 0).sample(500, seed=0)
     shares = np.bincount(DIGITS.region_of(x), minlength=10) / len(x)
-    assert (shares >= 0.03).sum() >= 8
+    assert shares.min() >= 0.03
     noise = np.random.default_rng(0).uniform(-1, 1, x.shape)
-    assert kid(DIGITS, x, seed=0) < 0.3 * kid(DIGITS, noise, seed=0)
+    assert kid(DIGITS, x, seed=0) < 0.2 * kid(DIGITS, noise, seed=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", FAMILIES)
+def test_runs_on_cuda(name, tmp_path):
+    model = small(name, device="cuda").fit(DIGITS, TINY_STEPS, 0)
+    x = model.sample(300, seed=0)
+    assert x.dtype == np.float32 and x.shape == (300, 64) and np.isfinite(x).all()
+    np.testing.assert_array_equal(model.sample(300, seed=0), x)
+    model.save(tmp_path / "model.pt")
+    on_cpu = type(model).load(tmp_path / "model.pt", device="cpu")
+    assert on_cpu.device == "cpu" and on_cpu.sample(300, seed=0).shape == (300, 64)

@@ -14,7 +14,7 @@ DOCUMENTED = {
     "priors": (198, 9),
     "beta_vae": (153, 9),
     "conditional": (117, 9),
-    "digits": (42, 3),
+    "digits": (60, 3),
 }
 
 
