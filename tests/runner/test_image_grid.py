@@ -214,3 +214,21 @@ def test_a_dcgan_interpolates_along_its_priors_paths():
     np.testing.assert_array_equal(paths, model.interpolate(4, 5, seed=1))
     # a path's ends are images the model draws: decoded from draws of its prior
     assert np.isfinite(paths).all() and np.abs(paths).max() <= 1
+
+
+def test_the_digits_preset_runs_end_to_end_on_a_tiny_budget(tmp_path):
+    result = run(
+        "digits", steps=[20], seeds=1, num_samples=200, out=tmp_path / "digits", quiet=True,
+        workers=1, report=False,
+    )  # fmt: skip
+    runs = pd.read_csv(tmp_path / "digits" / "runs.csv")
+    assert (runs["status"] == "ok").all(), runs["error"].dropna().tolist()
+    assert set(runs["model"]) == {
+        "oracle", "dcgan", "cdcgan", "conv_vae", "ddpm_unet", "fm_unet", "pca_gmm", "bayesnet",
+    }  # fmt: skip
+    board = result.leaderboard
+    assert (board["rank"] == board["kid_rank"]).all()
+    # label fidelity for the conditional entry only; memorisation for every run
+    fidelity = runs.set_index("model")["label_fidelity"]
+    assert np.isfinite(fidelity["cdcgan"]) and fidelity.drop("cdcgan").isna().all()
+    assert runs["memorisation"].notna().all()
