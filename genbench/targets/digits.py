@@ -192,3 +192,14 @@ class Digits(Target):
 
     def in_hdr(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError("digits has no density, so no highest-density region")
+
+
+@targets.register("digits16")
+@dataclass(frozen=True)
+class Digits16(Digits):
+    """The digits upsampled bilinearly to 16 × 16: the same images, split and classes, for
+    networks that need room to downsample (a U-Net's three levels, say)."""
+
+    size: int = 16  # side of the images
+
+    name = "digits16"

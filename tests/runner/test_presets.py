@@ -14,7 +14,8 @@ DOCUMENTED = {
     "priors": (198, 9),
     "beta_vae": (153, 9),
     "conditional": (117, 9),
-    "digits": (60, 3),
+    "digits": (66, 3),
+    "digits_article": (66, 3),
 }
 
 
