@@ -105,7 +105,10 @@ class BayesNet(Estimator):
         low, high = data.min(axis=0), data.max(axis=0)
         margin = MARGIN * np.maximum(high - low, 1e-9)
         edges = np.linspace(low - margin, high + margin, bins + 1, axis=1)  # (D, bins + 1)
-        names = [f"x{d}" for d in range(data.shape[1])]
+        # integer names: their hashes, and so the order in which pgmpy walks its sets of
+        # candidate edges (which breaks ties between equal scores), are the same in every
+        # process; strings hash differently from one process to the next
+        names = list(range(data.shape[1]))
         states = list(range(bins))
         frame = pd.DataFrame(  # categorical columns: pgmpy treats integers as continuous
             {name: pd.Categorical(column, states) for name, column in
