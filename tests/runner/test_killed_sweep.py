@@ -17,7 +17,7 @@ targets = ["spiral"]
 seeds = 2
 num_samples = 300
 [models.gan]
-latent_dims = [1]
+latent_dims = [1, 2, 3]
 steps = 30
 params = { generator_width = 16, discriminator_width = 16, batch_size = 64 }
 [models.realnvp]
@@ -71,7 +71,18 @@ def test_resumed_sweep_after_random_kills_has_exactly_the_uninterrupted_rows(tmp
     for _ in range(30):
         process = genbench_run(preset, out, "--resume")
         if kills < 6:  # kill the first attempts at random moments, then let one finish
-            time.sleep(rng.uniform(2.0, 7.0))
+            # each attempt is killed soon after it has stored one more group's records, at a
+            # random moment of what it writes or trains next: progress between kills, however
+            # fast or slow the machine
+            stored = len(list((out / "records").glob("*.json")))
+            deadline = time.monotonic() + 300
+            while (
+                process.poll() is None
+                and len(list((out / "records").glob("*.json"))) <= stored
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.3))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
