@@ -61,6 +61,7 @@ from torch import nn
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.dcgan import SAMPLE_CHUNK, image_batches
 from genbench.models.gan import LatentPrior
+from genbench.models.images import check_image_shape, take_image_shape
 from genbench.models.labels import (
     LABEL_INPUTS,
     LABEL_SLOTS,
@@ -78,12 +79,6 @@ from genbench.targets.base import Target
 
 # Groups of each group normalisation: 8, or fewer where the channels do not divide into 8.
 NORM_GROUPS = 8
-
-
-def check_image_shape(height: int, width: int) -> None:
-    """ValueError unless both sides are positive multiples of 4 (the networks halve them twice)."""
-    if height < 4 or width < 4 or height % 4 or width % 4:
-        raise ValueError(f"conv_vae needs image sides divisible by 4, got {height}×{width}")
 
 
 def group_norm(channels: int) -> nn.GroupNorm:
@@ -206,11 +201,11 @@ class ConvVAE(GenerativeModel):
         if self.log_prob_samples < 1:
             raise ValueError(f"log_prob_samples must be >= 1, got {self.log_prob_samples}")
         if (self.image_height, self.image_width) != (0, 0):
-            check_image_shape(self.image_height, self.image_width)
+            check_image_shape(self.image_height, self.image_width, self.name)
 
     def _build(self, seed: int = 0) -> None:
         height, width = self.image_height, self.image_width
-        check_image_shape(height, width)
+        check_image_shape(height, width, self.name)
         with seeded_init(derive_seed(seed, "init")):
             self.encoder_ = Encoder(height, width, self.width, self.latent_dim, self.conditional)
             self.encoder_ = self.encoder_.to(self.device)
@@ -231,22 +226,6 @@ class ConvVAE(GenerativeModel):
             "decoder": self.decoder_,
             **({"labels": self.labels_} if self.conditional else {}),
         }
-
-    def _take_shape(self, target: Target) -> None:
-        """Check that ``target`` holds images this model can learn, and take their shape."""
-        population = target.population  # a finite training set answers with its target
-        if population.kind != "images":
-            kind = "2-D" if population.kind == "points" else population.kind
-            raise ValueError(f"conv_vae learns image targets; {target.name} is a {kind} target")
-        assert population.image_shape is not None
-        height, width = population.image_shape
-        check_image_shape(height, width)
-        if (self.image_height, self.image_width) not in ((0, 0), (height, width)):
-            raise ValueError(
-                f"this conv_vae is built for {self.image_height}×{self.image_width} images; "
-                f"{target.name}'s are {height}×{width}"
-            )
-        self.image_height, self.image_width = height, width
 
     # ------------------------------------------------------------------ the two networks
     def _decode(
@@ -274,7 +253,7 @@ class ConvVAE(GenerativeModel):
     def fit(
         self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
     ) -> ConvVAE:
-        self._take_shape(target)
+        take_image_shape(self, target)
         self._build(seed)
         if self.conditional:
             self.labels_.fit(target)

@@ -27,6 +27,7 @@ from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.gan import LatentPrior
+from genbench.models.images import check_image_shape, take_image_shape
 from genbench.models.labels import (
     LABEL_INPUTS,
     LABEL_SLOTS,
@@ -47,12 +48,6 @@ PRIORS = ("normal", "uniform", "sphere")
 DATA_CHUNK_PIXELS = 2**20
 # ``sample`` runs G on at most this many images at a time: its activations stay in tens of MB.
 SAMPLE_CHUNK = 4_096
-
-
-def check_image_shape(height: int, width: int) -> None:
-    """ValueError unless both sides are positive multiples of 4 (G doubles them twice)."""
-    if height < 4 or width < 4 or height % 4 or width % 4:
-        raise ValueError(f"dcgan needs image sides divisible by 4, got {height}×{width}")
 
 
 def dcgan_init_(module: nn.Module) -> nn.Module:
@@ -201,11 +196,11 @@ class DCGAN(GenerativeModel):
         if self.width < 1:
             raise ValueError(f"width must be >= 1, got {self.width}")
         if (self.image_height, self.image_width) != (0, 0):
-            check_image_shape(self.image_height, self.image_width)
+            check_image_shape(self.image_height, self.image_width, self.name)
 
     def _build(self, seed: int = 0) -> None:
         height, width = self.image_height, self.image_width
-        check_image_shape(height, width)
+        check_image_shape(height, width, self.name)
         with seeded_init(derive_seed(seed, "init")):
             inputs = self.latent_dim  # G's body reads z, or u (embed(y) and z) if conditional
             if self.conditional:
@@ -233,26 +228,10 @@ class DCGAN(GenerativeModel):
             **({"labels": self.labels_} if self.conditional else {}),
         }
 
-    def _take_shape(self, target: Target) -> None:
-        """Check that ``target`` holds images this model can learn, and take their shape."""
-        population = target.population  # a finite training set answers with its target
-        if population.kind != "images":
-            kind = "2-D" if population.kind == "points" else population.kind
-            raise ValueError(f"dcgan learns image targets; {target.name} is a {kind} target")
-        assert population.image_shape is not None
-        height, width = population.image_shape
-        check_image_shape(height, width)
-        if (self.image_height, self.image_width) not in ((0, 0), (height, width)):
-            raise ValueError(
-                f"this dcgan is built for {self.image_height}×{self.image_width} images; "
-                f"{target.name}'s are {height}×{width}"
-            )
-        self.image_height, self.image_width = height, width
-
     def fit(
         self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
     ) -> DCGAN:
-        self._take_shape(target)
+        take_image_shape(self, target)
         self._build(seed)
         if self.conditional:
             self.labels_.fit(target)

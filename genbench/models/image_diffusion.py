@@ -38,6 +38,7 @@ from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.dcgan import image_batches
 from genbench.models.diffusion_samplers import NoiseSchedule, get_sampler
 from genbench.models.flow_matching import SOLVERS, TIME_SCALE, integrate
+from genbench.models.images import check_image_shape, take_image_shape
 from genbench.models.nn import (
     WeightAverage,
     adam,
@@ -48,7 +49,7 @@ from genbench.models.nn import (
     warmup_cosine,
 )
 from genbench.models.stack import Monitor, descend
-from genbench.models.unet import GROUPS, UNet, check_unet_shape
+from genbench.models.unet import GROUPS, UNet
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
@@ -91,32 +92,16 @@ class ImageDiffusion(GenerativeModel):
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if (self.image_height, self.image_width) != (0, 0):
-            check_unet_shape(self.image_height, self.image_width, self.name)
+            check_image_shape(self.image_height, self.image_width, self.name)
 
     def _build(self, seed: int = 0) -> None:
-        check_unet_shape(self.image_height, self.image_width, self.name)
+        check_image_shape(self.image_height, self.image_width, self.name)
         with seeded_init(derive_seed(seed, "init")):
             self.network_ = UNet(self.width).to(self.device)
 
     def modules(self) -> dict[str, torch.nn.Module]:
         check_fitted(self, "network_")
         return {"network": self.network_}
-
-    def _take_shape(self, target: Target) -> None:
-        """Check that ``target`` holds images this model can learn, and take their shape."""
-        population = target.population  # a finite training set answers with its target
-        if population.kind != "images":
-            kind = "2-D" if population.kind == "points" else population.kind
-            raise ValueError(f"{self.name} learns image targets; {target.name} is a {kind} target")
-        assert population.image_shape is not None
-        height, width = population.image_shape
-        check_unet_shape(height, width, self.name)
-        if (self.image_height, self.image_width) not in ((0, 0), (height, width)):
-            raise ValueError(
-                f"this {self.name} is built for {self.image_height}×{self.image_width} images; "
-                f"{target.name}'s are {height}×{width}"
-            )
-        self.image_height, self.image_width = height, width
 
     def _network(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """The U-Net on flattened images ``x`` (n, h · w) at times ``t`` (n,); (n, h · w)."""
@@ -126,7 +111,7 @@ class ImageDiffusion(GenerativeModel):
     def fit(
         self, target: Target, steps: int, seed: int, progress: ProgressCallback | None = None
     ) -> ImageDiffusion:
-        self._take_shape(target)
+        take_image_shape(self, target)
         self._build(seed)
         optimizer = adam(self.network_.parameters(), lr=self.lr)
         schedule = warmup_cosine(optimizer, steps, self.warmup_steps, self.final_lr)

@@ -25,13 +25,6 @@ from genbench.models.nn import sinusoidal_embedding
 GROUPS = 8  # GroupNorm's groups: C must be a multiple
 
 
-def check_unet_shape(height: int, width: int, who: str) -> None:
-    """ValueError unless both sides are positive multiples of 4 (the U-Net halves them twice);
-    ``who`` names the family in the message."""
-    if height < 4 or width < 4 or height % 4 or width % 4:
-        raise ValueError(f"{who} needs image sides divisible by 4, got {height}×{width}")
-
-
 class ResidualBlock(nn.Module):
     """x (n, c_in, h, w), time (n, e) → (n, c_out, h, w): two convolutions and a shift by time."""
 
