@@ -59,9 +59,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
-from genbench.models.dcgan import SAMPLE_CHUNK, image_batches
 from genbench.models.gan import LatentPrior
-from genbench.models.images import check_image_shape, take_image_shape
+from genbench.models.images import (
+    SAMPLE_CHUNK,
+    check_image_shape,
+    image_batches,
+    take_image_shape,
+)
 from genbench.models.labels import (
     LABEL_INPUTS,
     LABEL_SLOTS,
@@ -70,7 +74,7 @@ from genbench.models.labels import (
     label_stream,
     one_hot,
 )
-from genbench.models.nn import adam, check_fitted, generator, seeded_init
+from genbench.models.nn import adam, check_fitted, generator, sample_in_chunks, seeded_init
 from genbench.models.stack import Monitor, descend
 from genbench.models.vae import LATENT_MAPS, gaussian_log_prob
 from genbench.registry import models
@@ -289,16 +293,8 @@ class ConvVAE(GenerativeModel):
 
     def _in_chunks(self, draw: Callable[[int], torch.Tensor], num_samples: int) -> np.ndarray:
         """``draw(count)`` on chunks of at most ``SAMPLE_CHUNK`` images, as (n, h · w) float32."""
-        if int(num_samples) != num_samples or num_samples < 0:
-            raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
-        num_samples = int(num_samples)
-        chunks = [
-            draw(min(SAMPLE_CHUNK, num_samples - start))
-            for start in range(0, num_samples, SAMPLE_CHUNK)
-        ]
-        if not chunks:
-            return np.zeros((0, self.image_height * self.image_width), dtype=np.float32)
-        return torch.cat(chunks).float().cpu().numpy()
+        pixels = self.image_height * self.image_width
+        return sample_in_chunks(draw, num_samples, self.device, SAMPLE_CHUNK, pixels)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -15,8 +15,7 @@ see ``genbench.models.labels``): G reads y through ``label_input`` (embed(y) ⊙
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,7 +26,12 @@ from torch import nn
 
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.gan import LatentPrior
-from genbench.models.images import check_image_shape, take_image_shape
+from genbench.models.images import (
+    SAMPLE_CHUNK,
+    check_image_shape,
+    image_batches,
+    take_image_shape,
+)
 from genbench.models.labels import (
     LABEL_INPUTS,
     LABEL_SLOTS,
@@ -36,18 +40,20 @@ from genbench.models.labels import (
     label_stream,
     one_hot,
 )
-from genbench.models.nn import adam, check_fitted, generator, seeded_init
+from genbench.models.nn import (
+    adam,
+    check_fitted,
+    evaluating,
+    generator,
+    sample_in_chunks,
+    seeded_init,
+)
 from genbench.models.stack import Monitor, descend
 from genbench.registry import models
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
 
 PRIORS = ("normal", "uniform", "sphere")
-# Each chunk of training draws holds about this many pixels (8 MB as float64), whatever the
-# image size; the draws do not depend on it.
-DATA_CHUNK_PIXELS = 2**20
-# ``sample`` runs G on at most this many images at a time: its activations stay in tens of MB.
-SAMPLE_CHUNK = 4_096
 
 
 def dcgan_init_(module: nn.Module) -> nn.Module:
@@ -114,38 +120,6 @@ class Discriminator(nn.Module):
             assert labels is not None
             images = torch.cat([images, self.label_map(labels).view(-1, 1, *self.shape)], dim=1)
         return self.body(images)
-
-
-@contextlib.contextmanager
-def evaluating(module: nn.Module) -> Iterator[None]:
-    """Run the block with ``module`` in eval mode, then restore its mode."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield
-    finally:
-        module.train(was_training)
-
-
-def image_batches(
-    target: Target, batch_size: int, steps: int, seed: int, device: str, labelled: bool
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """``steps`` batches of target draws, (batch_size, h · w) float32 on ``device``, each with
-    its one-hot labels (``target.label_of``; None unless ``labelled``).
-
-    Draws come in chunks seeded by ``derive_seed(seed, "data", chunk)``, so the stream is
-    reproducible. Labels are read off the float64 draws, before any rounding.
-    """
-    steps_per_chunk = max(1, DATA_CHUNK_PIXELS // target.dim // batch_size)
-    for chunk, start in enumerate(range(0, steps, steps_per_chunk)):
-        count = min(steps_per_chunk, steps - start)
-        images = target.sample(count * batch_size, derive_seed(seed, "data", chunk))
-        x = torch.as_tensor(images, dtype=torch.float32).to(device).view(count, batch_size, -1)
-        if not labelled:
-            yield from ((batch, None) for batch in x)
-            continue
-        labels = one_hot(torch.as_tensor(target.label_of(images)).to(device))
-        yield from zip(x, labels.view(count, batch_size, -1), strict=True)
 
 
 @models.register("dcgan")
@@ -295,17 +269,9 @@ class DCGAN(GenerativeModel):
     def _in_chunks(self, draw: Callable[[int], torch.Tensor], num_samples: int) -> np.ndarray:
         """``draw(count)`` on chunks of at most ``SAMPLE_CHUNK`` images, as (n, h · w) float32,
         G in eval mode (a watcher may sample mid-training; G's mode is restored after)."""
-        if int(num_samples) != num_samples or num_samples < 0:
-            raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
-        num_samples = int(num_samples)
         with evaluating(self.generator_):
-            chunks = [
-                draw(min(SAMPLE_CHUNK, num_samples - start))
-                for start in range(0, num_samples, SAMPLE_CHUNK)
-            ]
-        if not chunks:
-            return np.zeros((0, self.image_height * self.image_width), dtype=np.float32)
-        return torch.cat(chunks).float().cpu().numpy()
+            pixels = self.image_height * self.image_width
+            return sample_in_chunks(draw, num_samples, self.device, SAMPLE_CHUNK, pixels)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

@@ -27,7 +27,6 @@ size at 64 there). On 16 × 16 digits their noise has 256 dimensions though the 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -35,16 +34,16 @@ import numpy as np
 import torch
 
 from genbench.models.base import GenerativeModel, ProgressCallback
-from genbench.models.dcgan import image_batches
 from genbench.models.diffusion_samplers import NoiseSchedule, get_sampler
 from genbench.models.flow_matching import SOLVERS, TIME_SCALE, integrate
-from genbench.models.images import check_image_shape, take_image_shape
+from genbench.models.images import check_image_shape, image_batches, take_image_shape
 from genbench.models.nn import (
     WeightAverage,
     adam,
     check_fitted,
     check_schedule,
     generator,
+    sample_in_chunks,
     seeded_init,
     warmup_cosine,
 )
@@ -150,20 +149,8 @@ class ImageDiffusion(GenerativeModel):
             x = torch.randn(count, pixels, generator=rng, device=self.device)  # (count, h · w)
             return self._solve(x, rng).clamp(-1.0, 1.0)
 
-        return in_chunks(draw, num_samples, max(1, SAMPLE_CHUNK_PIXELS // pixels), pixels)
-
-
-def in_chunks(
-    draw: Callable[[int], torch.Tensor], num_samples: int, chunk: int, pixels: int
-) -> np.ndarray:
-    """``draw(count)`` on chunks of at most ``chunk`` images, as (n, ``pixels``) float32."""
-    if int(num_samples) != num_samples or num_samples < 0:
-        raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
-    num_samples = int(num_samples)
-    parts = [draw(min(chunk, num_samples - start)) for start in range(0, num_samples, chunk)]
-    if not parts:
-        return np.zeros((0, pixels), dtype=np.float32)
-    return torch.cat(parts).float().cpu().numpy()
+        chunk = max(1, SAMPLE_CHUNK_PIXELS // pixels)
+        return sample_in_chunks(draw, num_samples, self.device, chunk, pixels)
 
 
 @models.register("ddpm_unet")

@@ -167,22 +167,38 @@ def progress_due(step: int, steps: int) -> bool:
 
 
 def sample_in_chunks(
-    draw: Callable[[int], torch.Tensor], num_samples: int, device: str | torch.device
+    draw: Callable[[int], torch.Tensor],
+    num_samples: int,
+    device: str | torch.device,
+    chunk: int | None = None,
+    width: int = 2,
 ) -> np.ndarray:
-    """``draw(count)`` called on chunks of at most ``SAMPLE_CHUNK`` points for ``device``'s
-    type, as (n, 2) float32.
+    """``draw(count)`` called on chunks of at most ``chunk`` samples (default: ``SAMPLE_CHUNK``
+    for ``device``'s type), as (n, ``width``) float32.
 
     ``draw`` takes its randomness from a generator the caller seeded, so the result depends on
-    the seed and ``num_samples`` only.
+    the seed, ``num_samples`` and ``chunk`` only.
     """
     if int(num_samples) != num_samples or num_samples < 0:
         raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
     num_samples = int(num_samples)
-    size = SAMPLE_CHUNK.get(torch.device(device).type, SAMPLE_CHUNK["cuda"])
+    size = chunk or SAMPLE_CHUNK.get(torch.device(device).type, SAMPLE_CHUNK["cuda"])
     chunks = [draw(min(size, num_samples - start)) for start in range(0, num_samples, size)]
     if not chunks:
-        return np.zeros((0, 2), dtype=np.float32)
+        return np.zeros((0, width), dtype=np.float32)
     return torch.cat(chunks).float().cpu().numpy()
+
+
+@contextlib.contextmanager
+def evaluating(module: nn.Module) -> Iterator[None]:
+    """Run the block with ``module`` in eval mode (batch norms by their running statistics),
+    then put back the mode it had, so that sampling mid-training leaves the training as it was."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield
+    finally:
+        module.train(was_training)
 
 
 def check_fitted(model: object, attribute: str) -> None:

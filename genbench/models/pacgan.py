@@ -17,8 +17,6 @@ steps, then G), and trained on a fixed set of 100,000 draws (here fresh draws ev
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +28,7 @@ from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.nn import (
     adam,
     check_fitted,
+    evaluating,
     generator,
     progress_due,
     sample_in_chunks,
@@ -209,15 +208,3 @@ class PacGAN(GenerativeModel):
                 return self.generator_(z)
 
             return sample_in_chunks(draw, num_samples, self.device)
-
-
-@contextlib.contextmanager
-def evaluating(network: nn.Module) -> Iterator[None]:
-    """Run the block with ``network`` in eval mode (BatchNorm by its running statistics), then
-    put back the mode it had, so that sampling mid-training leaves the training as it was."""
-    training = network.training
-    network.eval()
-    try:
-        yield
-    finally:
-        network.train(training)

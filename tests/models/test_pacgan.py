@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from genbench.config import load_preset
-from genbench.models.nn import target_batches
-from genbench.models.pacgan import Maxout, PacGAN, evaluating, packed
+from genbench.models.nn import evaluating, target_batches
+from genbench.models.pacgan import Maxout, PacGAN, packed
 from genbench.plan import expand, group, validate
 from genbench.registry import metrics, targets
 from genbench.targets import get_target
