@@ -1,9 +1,8 @@
-"""The DCGAN on a small planted image target: the model protocol for images, and that a short
-training learns the images and, conditioned, their classes."""
+"""The DCGAN on a small planted image target: that a short training learns the images and,
+conditioned, their classes (the model protocol for images is in ``test_image_contract.py``)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,7 +13,6 @@ import torch
 from genbench.models import get_model_class
 from genbench.models.dcgan import DCGAN
 from genbench.registry import models
-from genbench.targets import get_target
 from genbench.targets.base import Target
 
 SMALL = dict(width=16, latent_dim=10, batch_size=64)  # trains at a few ms a step
@@ -102,45 +100,6 @@ def conditional() -> DCGAN:
 def test_is_registered_as_an_image_family():
     assert get_model_class("dcgan") is DCGAN and "dcgan" in models.available()
     assert DCGAN.kinds == ("images",) and not DCGAN.has_log_prob
-    fields = dataclasses.fields(DCGAN)
-    assert [f.name for f in fields[:2]] == ["latent_dim", "device"]
-    assert all(f.default is not dataclasses.MISSING for f in fields)
-
-
-def test_fit_returns_self_and_reports_progress():
-    model = DCGAN(**SMALL)
-    calls: list[tuple[int, float]] = []
-    assert model.fit(PLANTED, TINY_STEPS, 0, progress=lambda *call: calls.append(call)) is model
-    steps = [step for step, _ in calls]
-    assert steps == sorted(set(steps)) and steps[0] >= 1 and steps[-1] == TINY_STEPS
-    assert all(np.isfinite(loss) for _, loss in calls)
-
-
-def test_samples_are_float32_images_in_range(trained):
-    x = trained.sample(500, seed=0)
-    assert x.shape == (500, 64) and x.dtype == np.float32
-    assert np.isfinite(x).all() and x.min() >= -1 and x.max() <= 1
-    assert trained.sample(0, seed=0).shape == (0, 64)
-
-
-def test_same_seed_same_samples_and_other_seeds_differ(trained):
-    np.testing.assert_array_equal(trained.sample(300, seed=3), trained.sample(300, seed=3))
-    assert not np.array_equal(trained.sample(300, seed=3), trained.sample(300, seed=4))
-
-
-def test_fit_is_reproducible():
-    first = DCGAN(**SMALL).fit(PLANTED, TINY_STEPS, seed=0).sample(100, seed=1)
-    again = DCGAN(**SMALL).fit(PLANTED, TINY_STEPS, seed=0).sample(100, seed=1)
-    other = DCGAN(**SMALL).fit(PLANTED, TINY_STEPS, seed=1).sample(100, seed=1)
-    np.testing.assert_array_equal(first, again)
-    assert not np.array_equal(first, other)
-
-
-def test_global_random_state_is_left_alone():
-    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()
-    DCGAN(**SMALL).fit(PLANTED, TINY_STEPS, 0).sample(10, seed=0)
-    assert torch.equal(torch.get_rng_state(), torch_state)
-    assert np.random.get_state()[1].tolist() == numpy_state[1].tolist()
 
 
 @pytest.mark.parametrize("name", ["trained", "conditional"])
@@ -156,16 +115,6 @@ def test_save_load_round_trip(name, request, tmp_path):
         np.testing.assert_array_equal(
             loaded.sample_given(labels, seed=2), model.sample_given(labels, seed=2)
         )
-
-
-def test_untrained_model_says_so():
-    with pytest.raises(RuntimeError, match="not trained"):
-        DCGAN(**SMALL).sample(10, seed=0)
-
-
-def test_a_2d_target_is_refused():
-    with pytest.raises(ValueError, match="dcgan learns image targets; spiral is a 2-D target"):
-        DCGAN(**SMALL).fit(get_target("spiral"), TINY_STEPS, 0)
 
 
 def test_a_bad_image_shape_is_refused():
@@ -225,7 +174,7 @@ def test_latent_sizes_priors_and_label_inputs_run(overrides):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_runs_on_cuda(tmp_path):
+def test_a_conditional_dcgan_runs_on_cuda(tmp_path):
     model = DCGAN(**SMALL, device="cuda", conditional=True).fit(PLANTED, TINY_STEPS, 0)
     x = model.sample(300, seed=0)
     assert x.dtype == np.float32 and x.shape == (300, 64) and np.isfinite(x).all()

@@ -47,17 +47,6 @@ def test_pca_gmm_caps_its_latent_size_at_the_pixel_count(digits):
     assert model.components_.shape == (64, 64)
 
 
-def test_pca_gmm_round_trips_through_save_and_load(pca_gmm, tmp_path):
-    pca_gmm.save(tmp_path / "model.pt")
-    loaded = PCAGMM.load(tmp_path / "model.pt")
-    np.testing.assert_array_equal(loaded.sample(200, seed=5), pca_gmm.sample(200, seed=5))
-
-
-def test_pca_gmm_learns_images_only():
-    with pytest.raises(ValueError, match="pca_gmm learns image targets; spiral is a 2-D"):
-        PCAGMM().fit(get_target("spiral"), 500, seed=0)
-
-
 def test_a_bayesian_network_over_the_pixels_learns_their_dependencies(digits):
     # floor 0: no broad Gaussian, whose share of the samples would be noise images
     network = BayesNet(bins=4, floor=0).fit(digits, 2000, seed=0)
