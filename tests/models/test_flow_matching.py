@@ -4,9 +4,11 @@ that the samples follow, solvers that share one trained network, and a flow that
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
 from genbench.metrics.exact_kl import kl_exact
 from genbench.models.flow_matching import FlowMatching, integrate, ot_pairs
+from genbench.models.stack import Streams
 from genbench.plan import group_key
 from genbench.targets import get_target
 from tests.models.tiny import tiny_model
@@ -75,8 +77,31 @@ def group_key_of(model):
 
 @pytest.mark.parametrize(
     "bad",
-    [{"coupling": "sinkhorn"}, {"sampler": "rk4"}, {"activation": "tanh"}, {"sampling_steps": 0}],
+    [
+        {"coupling": "sinkhorn"},
+        {"sampler": "rk4"},
+        {"activation": "tanh"},
+        {"sampling_steps": 0},
+        {"time_sampling": "beta"},
+    ],
 )
 def test_bad_settings_are_one_clear_error(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         FlowMatching(**bad)
+
+
+@pytest.mark.parametrize("location", [0.0, 1.0])
+def test_logit_normal_times_have_their_law(location):
+    flow = FlowMatching(time_sampling="logit_normal", time_location=location, batch_size=5000)
+    t = flow._times(Streams([0], "cpu", single=True)).double().numpy()
+    assert t.shape == (5000,) and ((t > 0) & (t < 1)).all()
+    logits = np.log(t / (1 - t))  # N(location, 1) by construction
+    assert stats.kstest(logits - location, "norm").pvalue > 0.01
+    if location:  # the path's end near the data is drawn more often than its start
+        assert stats.kstest(logits, "norm").pvalue < 1e-6
+        assert np.median(t) == pytest.approx(1 / (1 + np.exp(-location)), abs=0.02)
+
+
+def test_uniform_times_are_uniform():
+    t = FlowMatching(batch_size=5000)._times(Streams([0], "cpu", single=True)).double().numpy()
+    assert stats.kstest(t, "uniform").pvalue > 0.01
