@@ -374,29 +374,25 @@ def training_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, A
     return {k: v for k, v in spec.params.items() if k not in family.sampling_params}
 
 
-def group_key(spec: RunSpec, family: type[GenerativeModel]) -> str | None:
-    """Runs with the same key train together; None for a run that trains alone (families
-    that cannot stack)."""
+def group_key(spec: RunSpec, family: type[GenerativeModel]) -> str:
+    """Runs with the same key train together: a stackable family's runs of one latent size,
+    step count and training hyperparameters as one stack, whatever their targets and seeds;
+    another family's runs only where one target and seed make them differ in sampling alone
+    (entries such as DDIM beside ancestral sampling), so that one trained model serves each."""
+    key = [spec.family, spec.latent_dim, spec.steps, training_params(family, spec)]
     if not family.fits_many:
-        return None
-    return json.dumps(
-        [spec.family, spec.latent_dim, spec.steps, training_params(family, spec)], sort_keys=True
-    )
+        key += [spec.target, spec.seed]
+    return json.dumps(key, sort_keys=True)
 
 
 def group(runs: Sequence[RunSpec], animate: bool = True) -> list[RunGroup]:
     """``runs`` in training groups (see ``group_key``), longest first (steps × runs), so that
     the last group to finish is a short one; ties in the grid's order."""
     keyed: dict[str, list[RunSpec]] = {}
-    alone: list[list[RunSpec]] = []
     for spec in runs:
-        key = group_key(spec, models.get(spec.family))
-        if key is None:
-            alone.append([spec])
-        else:
-            keyed.setdefault(key, []).append(spec)
+        keyed.setdefault(group_key(spec, models.get(spec.family)), []).append(spec)
     position = {spec.key: index for index, spec in enumerate(runs)}
-    members = sorted([*keyed.values(), *alone], key=lambda specs: position[specs[0].key])
+    members = sorted(keyed.values(), key=lambda specs: position[specs[0].key])
     groups = [
         RunGroup(
             tuple(specs),

@@ -53,6 +53,47 @@ def test_a_model_that_cannot_stack_trains_alone(scaled_target_model):
 
 
 @dataclass(eq=False)
+class ScaledAfterTraining(ScaledTarget):
+    """Cannot stack; its ``scale`` changes only how it samples, and it counts its fits."""
+
+    name = "scaled_after_training"
+    sampling_params = ("scale",)
+    fits = 0
+
+    def fit(self, target, steps, seed, progress=None):
+        type(self).fits += 1
+        return super().fit(target, steps, seed, progress)
+
+
+@pytest.fixture
+def scaled_after_training():
+    models.register("scaled_after_training")(ScaledAfterTraining)
+    ScaledAfterTraining.fits = 0
+    yield ScaledAfterTraining
+    models._entries.pop("scaled_after_training", None)
+
+
+def test_entries_of_a_model_that_cannot_stack_share_training_where_only_sampling_differs(
+    scaled_after_training,
+):
+    family = "scaled_after_training"
+    runs = [
+        spec(model="plain", family=family, seed=0),
+        spec(model="wide", family=family, seed=0, scale=2.0),
+        spec(model="plain", family=family, seed=1),
+        spec(model="wide", family=family, seed=1, scale=2.0),
+        spec(model="plain", family=family, target="spiral", seed=0),
+    ]
+    assert group_indices(runs) == [[0, 1], [2, 3], [4]]
+    records = run(runs[0], runs[1])
+    assert scaled_after_training.fits == 1  # one model trained, sampled by both entries
+    assert statuses(records) == [Status.OK, Status.OK]
+    assert records[0].train_seconds == records[1].train_seconds
+    spread = [np.abs(record.samples).mean() for record in records]
+    assert spread[1] == pytest.approx(2 * spread[0], rel=0.1)
+
+
+@dataclass(eq=False)
 class StacksBadly(ScaledTarget):
     """Claims to train many at once, then breaks when it does; its seed 1 breaks alone too."""
 
