@@ -20,7 +20,7 @@ SMALL = dict(width=32, depth=2, input_frequencies=8, batch_size=128, likelihood_
 def gaussian_flow():
     """A small flow trained on N(0, I): quick, and with a known answer."""
     torch.set_num_threads(1)
-    return FlowMatching(**SMALL).fit(get_target("gaussian"), 400, seed=0)
+    return FlowMatching(**SMALL).fit(get_target("gaussian"), 800, seed=0)
 
 
 def test_ot_pairs_is_the_cheapest_permutation():
@@ -92,7 +92,9 @@ def test_bad_settings_are_one_clear_error(bad):
 
 @pytest.mark.parametrize("location", [0.0, 1.0])
 def test_logit_normal_times_have_their_law(location):
-    flow = FlowMatching(time_sampling="logit_normal", time_location=location, batch_size=5000)
+    flow = FlowMatching(
+        time_sampling="logit_normal", time_location=location, time_uniform=0, batch_size=5000
+    )
     t = flow._times(Streams([0], "cpu", single=True)).double().numpy()
     assert t.shape == (5000,) and ((t > 0) & (t < 1)).all()
     logits = np.log(t / (1 - t))  # N(location, 1) by construction
@@ -103,5 +105,22 @@ def test_logit_normal_times_have_their_law(location):
 
 
 def test_uniform_times_are_uniform():
-    t = FlowMatching(batch_size=5000)._times(Streams([0], "cpu", single=True)).double().numpy()
+    flow = FlowMatching(time_sampling="uniform", batch_size=5000)
+    t = flow._times(Streams([0], "cpu", single=True)).double().numpy()
     assert stats.kstest(t, "uniform").pvalue > 0.01
+
+
+def test_the_default_times_mix_uniform_and_logit_normal_ones():
+    flow = FlowMatching(batch_size=20000)
+    assert (flow.time_sampling, flow.time_location, flow.time_uniform) == ("logit_normal", 1.5, 0.5)
+    t = flow._times(Streams([0], "cpu", single=True)).double().numpy()
+
+    def mixture_cdf(x: np.ndarray) -> np.ndarray:
+        logit = np.log(x / (1 - x))
+        return 0.5 * x + 0.5 * stats.norm.cdf(logit - 1.5)
+
+    assert stats.kstest(t, mixture_cdf).pvalue > 0.01
+    assert stats.kstest(t, "uniform").pvalue < 1e-6
+    # the start of the paths keeps half the density of uniform times (0.05 of the draws below
+    # 0.1), where logit-normal times alone would leave it almost untrained (0.0001)
+    assert (t < 0.1).mean() == pytest.approx(0.05, abs=0.006)
