@@ -35,8 +35,9 @@ from genbench.executors import (
 from genbench.leaderboard import leaderboard
 from genbench.metrics import score as score_samples
 from genbench.models.oracle import Oracle
-from genbench.plan import Plan, make_plan
+from genbench.plan import Plan, make_plan, resolved_params
 from genbench.progress import GridProgress
+from genbench.registry import models as families
 from genbench.results import ResultStore, RunRecord, Status, records_to_frame
 from genbench.runner import sample_seed
 from genbench.targets import get_target
@@ -200,13 +201,36 @@ def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:
 
 
 def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) -> None:
-    """Refuse to mix into ``store`` a run whose stored configuration differs from the plan's."""
+    """Refuse to mix into ``store`` a run whose stored configuration differs from the plan's,
+    or that was trained with other hyperparameters than this version of its adapter would use
+    (a changed default: checked for the records that store them)."""
+    stale: list[tuple[str, str]] = []  # (run, what changed)
     for spec in plan.runs:
-        if spec.key in done and done[spec.key].config != spec.config():
+        if spec.key not in done:
+            continue
+        record = done[spec.key]
+        if record.config != spec.config():
             raise ConfigError(
                 f"{store.folder} holds run {spec.key} with a different configuration; "
                 "use another --out, or the same settings to resume"
             )
+        if record.hyperparameters:
+            now = resolved_params(families.get(spec.family), spec)
+            changed = [
+                f"{name} {record.hyperparameters.get(name)!r} → {now.get(name)!r}"
+                for name in sorted(set(now) | set(record.hyperparameters))
+                if record.hyperparameters.get(name) != now.get(name)
+            ]
+            if changed:
+                stale.append((spec.key, ", ".join(changed)))
+    if stale:
+        key, changed = stale[0]
+        more = f" (and {len(stale) - 1} more run(s))" if len(stale) > 1 else ""
+        raise ConfigError(
+            f"{store.folder} holds run {key}{more} trained with other hyperparameters than this "
+            f"version of genbench uses ({changed}): delete those records and samples to train "
+            "them again, or use another --out"
+        )
 
 
 def finish(plan: Plan, store: ResultStore, *, quiet: bool, report: bool) -> RunResults:

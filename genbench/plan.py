@@ -361,6 +361,15 @@ def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> Generati
     return family(device=device, **kwargs)
 
 
+def resolved_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:
+    """Every hyperparameter the spec's adapter trains and samples with, its defaults included
+    (the device aside), as JSON data: what the run's result depends on in this version of the
+    adapter, where ``spec.config()`` holds only what the preset sets."""
+    params = build(family, spec, "cpu").params()
+    params.pop("device", None)
+    return json.loads(json.dumps(params, default=str))
+
+
 def check_buildable(spec: RunSpec) -> None:
     """ConfigError if the spec's adapter cannot even be built with its hyperparameters."""
     try:

@@ -78,6 +78,9 @@ class RunRecord:
     num_samples: int
     target_fingerprint: str
     config: dict[str, Any]  # everything that determines the result (see RunSpec.config)
+    # the adapter's hyperparameters, defaults included (``plan.resolved_params``); in the
+    # record file only, and empty in records written before genbench stored them
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
     status: Status = Status.OK
     error: str = ""
     metrics: dict[str, float] = field(default_factory=dict)  # by metric name
@@ -266,6 +269,7 @@ def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
     points: list = []  # each run's training set size, "" for fresh draws
     for record in records:
         row = record.to_row()
+        row.pop("hyperparameters", None)  # the record file's alone: a whole model's settings
         config = row.get("config") or {}
         for name, values in swept.items():
             values.append(config.get("params", {}).get(name, ""))

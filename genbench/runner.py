@@ -28,7 +28,7 @@ import torch
 from genbench.frames import FRAME_IMAGES, NUM_FRAMES, FrameRecorder
 from genbench.metrics import score
 from genbench.models.base import GenerativeModel
-from genbench.plan import RunGroup, RunSpec, build
+from genbench.plan import RunGroup, RunSpec, build, resolved_params
 from genbench.registry import metrics
 from genbench.results import RunRecord, Status
 from genbench.seeding import derive_seed
@@ -66,6 +66,8 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     emit(Started())
     targets = [get_target(spec.target) for spec in group.runs]
     records = [new_record(spec, target) for spec, target in zip(group.runs, targets, strict=True)]
+    for record, spec in zip(records, group.runs, strict=True):
+        record.hyperparameters = resolved_params(group.family, spec)
     sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the runs it serves
     for index, spec in enumerate(group.runs):
         sharing.setdefault((spec.target, spec.seed), []).append(index)
