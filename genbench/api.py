@@ -12,11 +12,13 @@ finishes → leaderboard → figures and report.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,7 +148,13 @@ def run(
     # again; a divergence is the model's own outcome, as deterministic as a score, and is kept
     stored = store.records() if resume else {}
     done = {key: record for key, record in stored.items() if record.status is not Status.FAILED}
-    check_resumable(plan, store, done)  # before anything in the folder changes
+    unchecked = check_resumable(plan, store, done)  # before anything in the folder changes
+    if unchecked:
+        _say(
+            quiet,
+            f"{unchecked} run(s) kept in {store.folder} were stored without their models' "
+            "hyperparameters (by an older genbench): kept as they are, unchecked",
+        )
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_leftovers()
     environment = provenance(device)
@@ -200,11 +208,15 @@ def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:
     record.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) -> None:
+def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) -> int:
     """Refuse to mix into ``store`` a run whose stored configuration differs from the plan's,
     or that was trained with other hyperparameters than this version of its adapter would use
-    (a changed default: checked for the records that store them)."""
-    stale: list[tuple[str, str]] = []  # (run, what changed)
+    (a changed default). Returns how many of the runs kept could not be checked for the
+    latter: their records were written before genbench stored the hyperparameters."""
+    stale: list[str] = []  # the runs trained with other hyperparameters
+    changes: set[str] = set()  # what changed, "name old → new"
+    resolved: dict[str, dict[str, Any]] = {}  # one model built per distinct configuration
+    unchecked = 0
     for spec in plan.runs:
         if spec.key not in done:
             continue
@@ -214,23 +226,29 @@ def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) 
                 f"{store.folder} holds run {spec.key} with a different configuration; "
                 "use another --out, or the same settings to resume"
             )
-        if record.hyperparameters:
-            now = resolved_params(families.get(spec.family), spec)
-            changed = [
-                f"{name} {record.hyperparameters.get(name)!r} → {now.get(name)!r}"
-                for name in sorted(set(now) | set(record.hyperparameters))
-                if record.hyperparameters.get(name) != now.get(name)
-            ]
-            if changed:
-                stale.append((spec.key, ", ".join(changed)))
+        if not record.hyperparameters:
+            unchecked += not families.get(spec.family).reference  # the oracle has nothing
+            continue
+        cache = json.dumps([spec.family, spec.latent_dim, spec.params], sort_keys=True)
+        if cache not in resolved:
+            resolved[cache] = resolved_params(families.get(spec.family), spec)
+        now, then = resolved[cache], record.hyperparameters
+        changed = {
+            f"{name} {then.get(name)!r} → {now.get(name)!r}"
+            for name in set(now) | set(then)
+            if json.dumps(then.get(name)) != json.dumps(now.get(name))  # NaN equals NaN
+        }
+        if changed:
+            stale.append(spec.key)
+            changes |= changed
     if stale:
-        key, changed = stale[0]
-        more = f" (and {len(stale) - 1} more run(s))" if len(stale) > 1 else ""
+        named = ", ".join(stale[:3]) + (f" and {len(stale) - 3} more" if len(stale) > 3 else "")
         raise ConfigError(
-            f"{store.folder} holds run {key}{more} trained with other hyperparameters than this "
-            f"version of genbench uses ({changed}): delete those records and samples to train "
-            "them again, or use another --out"
+            f"{store.folder} holds {len(stale)} run(s) trained with other hyperparameters than "
+            f"this version of genbench uses ({'; '.join(sorted(changes))}): {named}; delete "
+            "their records and samples to train them again, or use another --out"
         )
+    return unchecked
 
 
 def finish(plan: Plan, store: ResultStore, *, quiet: bool, report: bool) -> RunResults:

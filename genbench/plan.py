@@ -362,12 +362,19 @@ def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> Generati
 
 
 def resolved_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:
-    """Every hyperparameter the spec's adapter trains and samples with, its defaults included
-    (the device aside), as JSON data: what the run's result depends on in this version of the
-    adapter, where ``spec.config()`` holds only what the preset sets."""
-    params = build(family, spec, "cpu").params()
-    params.pop("device", None)
-    return json.loads(json.dumps(params, default=str))
+    """Every hyperparameter the spec's adapter is built with, its defaults included (the device
+    aside), as JSON data: what the run's result depends on in this version of the adapter,
+    where ``spec.config()`` holds only what the preset sets. A value that is not JSON data (a
+    plug-in's function or set) is left out: it could not be compared across processes."""
+    resolved: dict[str, Any] = {}
+    for name, value in build(family, spec, "cpu").params().items():
+        if name == "device":
+            continue
+        try:
+            resolved[name] = json.loads(json.dumps(value))
+        except (TypeError, ValueError):
+            continue
+    return resolved
 
 
 def check_buildable(spec: RunSpec) -> None:

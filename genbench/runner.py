@@ -67,7 +67,10 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     targets = [get_target(spec.target) for spec in group.runs]
     records = [new_record(spec, target) for spec, target in zip(group.runs, targets, strict=True)]
     for record, spec in zip(records, group.runs, strict=True):
-        record.hyperparameters = resolved_params(group.family, spec)
+        try:
+            record.hyperparameters = resolved_params(group.family, spec)
+        except Exception:  # a broken adapter fails its own run below, not the group
+            record.hyperparameters = {}
     sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the runs it serves
     for index, spec in enumerate(group.runs):
         sharing.setdefault((spec.target, spec.seed), []).append(index)

@@ -61,7 +61,7 @@ from torch import nn
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.gan import LatentPrior
 from genbench.models.images import (
-    SAMPLE_CHUNK,
+    IMAGE_SAMPLE_CHUNK,
     check_image_shape,
     image_batches,
     take_image_shape,
@@ -292,9 +292,10 @@ class ConvVAE(GenerativeModel):
         return (mean + torch.exp(0.5 * log_var) * eps).clamp(-1.0, 1.0)
 
     def _in_chunks(self, draw: Callable[[int], torch.Tensor], num_samples: int) -> np.ndarray:
-        """``draw(count)`` on chunks of at most ``SAMPLE_CHUNK`` images, as (n, h · w) float32."""
+        """``draw(count)`` on chunks of at most ``IMAGE_SAMPLE_CHUNK`` images, as (n, h · w)
+        float32."""
         pixels = self.image_height * self.image_width
-        return sample_in_chunks(draw, num_samples, self.device, SAMPLE_CHUNK, pixels)
+        return sample_in_chunks(draw, num_samples, self.device, IMAGE_SAMPLE_CHUNK, pixels)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:
@@ -364,8 +365,8 @@ class ConvVAE(GenerativeModel):
         images, one_hots = self._images(x), self._labels(labels)
         rng = generator(derive_seed(seed, "rate_distortion"), self.device)
         rates, log_likelihoods = [], []
-        for start in range(0, len(images), SAMPLE_CHUNK):
-            part = slice(start, start + SAMPLE_CHUNK)
+        for start in range(0, len(images), IMAGE_SAMPLE_CHUNK):
+            part = slice(start, start + IMAGE_SAMPLE_CHUNK)
             kl, log_likelihood = self._terms(
                 images[part], None if one_hots is None else one_hots[part], rng
             )
@@ -397,7 +398,8 @@ class ConvVAE(GenerativeModel):
         ``label`` (``LABEL_SLOTS``,) for a conditional VAE."""
         rng = generator(derive_seed(0, "log_prob"), self.device)
         num_draws = self.log_prob_samples
-        chunk = max(1, SAMPLE_CHUNK // num_draws)  # the decoder sees ≤ SAMPLE_CHUNK at a time
+        # the decoder sees at most IMAGE_SAMPLE_CHUNK images at a time
+        chunk = max(1, IMAGE_SAMPLE_CHUNK // num_draws)
         bounds = [torch.zeros(0, device=self.device)]
         for start in range(0, len(images), chunk):
             x = images[start : start + chunk]  # (m, h · w)

@@ -27,7 +27,7 @@ from torch import nn
 from genbench.models.base import GenerativeModel, ProgressCallback
 from genbench.models.gan import LatentPrior
 from genbench.models.images import (
-    SAMPLE_CHUNK,
+    IMAGE_SAMPLE_CHUNK,
     check_image_shape,
     image_batches,
     take_image_shape,
@@ -267,11 +267,11 @@ class DCGAN(GenerativeModel):
         return (self.generator_(z) if chosen is None else self.generator_(z, chosen)), chosen
 
     def _in_chunks(self, draw: Callable[[int], torch.Tensor], num_samples: int) -> np.ndarray:
-        """``draw(count)`` on chunks of at most ``SAMPLE_CHUNK`` images, as (n, h · w) float32,
-        G in eval mode (a watcher may sample mid-training; G's mode is restored after)."""
+        """``draw(count)`` on chunks of at most ``IMAGE_SAMPLE_CHUNK`` images, as (n, h · w)
+        float32, G in eval mode (a watcher may sample mid-training; G's mode is restored after)."""
         with evaluating(self.generator_):
             pixels = self.image_height * self.image_width
-            return sample_in_chunks(draw, num_samples, self.device, SAMPLE_CHUNK, pixels)
+            return sample_in_chunks(draw, num_samples, self.device, IMAGE_SAMPLE_CHUNK, pixels)
 
     @torch.inference_mode()
     def sample(self, num_samples: int, seed: int) -> np.ndarray:

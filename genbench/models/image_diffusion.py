@@ -10,8 +10,9 @@ from noise, so entries that differ only in the solver share one trained network
   the loss ‖ε − ε_θ(x_t, t)‖², and the samplers of ``diffusion_samplers.SAMPLERS``;
 - ``fm_unet``: rectified flow (Liu et al., 2023) as ``flow_matching.py`` has it, with the
   U-Net as v_θ(x_t, t): x_t = (1 − t) x₀ + t x₁ between noise x₀ ~ N(0, I) and an image x₁,
-  t ~ U[0, 1], the loss ‖x₁ − x₀ − v_θ(x_t, t)‖², and Euler or midpoint steps of
-  dx/dt = v_θ(x, t) from t = 0 to 1 (``flow_matching.integrate``).
+  t ~ U[0, 1] (uniform times, where the 2-D ``fm`` mixes in logit-normal ones), the loss
+  ‖x₁ − x₀ − v_θ(x_t, t)‖², and Euler or midpoint steps of dx/dt = v_θ(x, t) from t = 0 to
+  1 (``flow_matching.integrate``).
 
 The pixels are learned as the targets give them, in [-1, 1] (the range DDPM's schedule was
 made for); samples are clipped to it. Training: Adam, the learning rate warmed up and decayed

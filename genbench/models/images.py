@@ -23,7 +23,7 @@ from genbench.targets.base import Target
 DATA_CHUNK_PIXELS = 2**20
 # ``sample`` runs a generator on at most this many images at a time: its activations stay in
 # tens of MB.
-SAMPLE_CHUNK = 4_096
+IMAGE_SAMPLE_CHUNK = 4_096
 
 
 def check_image_shape(height: int, width: int, who: str) -> None:

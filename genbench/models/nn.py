@@ -182,6 +182,8 @@ def sample_in_chunks(
     if int(num_samples) != num_samples or num_samples < 0:
         raise ValueError(f"num_samples must be a non-negative integer, got {num_samples!r}")
     num_samples = int(num_samples)
+    if chunk is not None and chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
     size = chunk or SAMPLE_CHUNK.get(torch.device(device).type, SAMPLE_CHUNK["cuda"])
     chunks = [draw(min(size, num_samples - start)) for start in range(0, num_samples, size)]
     if not chunks:

@@ -83,6 +83,8 @@ def group_key_of(model):
         {"activation": "tanh"},
         {"sampling_steps": 0},
         {"time_sampling": "beta"},
+        {"time_uniform": 1.5},
+        {"time_location": float("nan")},
     ],
 )
 def test_bad_settings_are_one_clear_error(bad):

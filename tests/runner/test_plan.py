@@ -1,9 +1,15 @@
 """The plan: a pure function from a preset and overrides to run groups (nothing trains)."""
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pytest
 
 from genbench.config import ConfigError, load_preset
-from genbench.plan import make_plan
+from genbench.plan import RunSpec, group, make_plan, resolved_params
+from genbench.registry import models
+from tests.conftest import ScaledTarget
 
 
 def test_quick_is_every_target_entry_latent_size_and_seed_in_stacks():
@@ -62,3 +68,35 @@ def test_resume_leaves_out_what_is_done():
 def test_a_grid_that_cannot_run_is_refused_before_any_work(overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_plan(load_preset("quick"), **overrides)
+
+
+def test_the_sampler_entries_of_an_image_diffusion_share_one_training_per_target_and_seed():
+    runs = [
+        RunSpec("digits", model, "ddpm_unet", 64, seed, 100, 200, params)
+        for seed in (0, 1)
+        for model, params in [("ddpm_unet", {}), ("ddpm_unet_ddim", {"sampler": "ddim"})]
+    ]
+    runs.append(RunSpec("digits", "ddpm_unet_wide", "ddpm_unet", 64, 0, 100, 200, {"width": 32}))
+    groups = [[spec.key for spec in g.runs] for g in group(runs)]
+    assert sorted(groups) == sorted(
+        [[runs[0].key, runs[1].key], [runs[2].key, runs[3].key], [runs[4].key]]
+    )
+
+
+@dataclass(eq=False)
+class Unusual(ScaledTarget):
+    """Defaults that JSON cannot carry, or that equal nothing."""
+
+    name = "unusual"
+    weights: frozenset = frozenset({1, 2})  # a set: no JSON, its order differs by process
+    transform: Callable = abs  # a function: no JSON, printed with an address
+    temperature: float = math.nan  # equals nothing, itself included
+
+
+def test_resolved_params_are_every_default_as_json_data_without_the_device():
+    spec = RunSpec("spiral", "u", "unusual", 2, 0, 5, 200, {"scale": 2})
+    resolved = resolved_params(Unusual, spec)
+    assert set(resolved) == {"latent_dim", "scale", "fail", "explode", "temperature"}
+    assert resolved["scale"] == 2 and math.isnan(resolved["temperature"])
+    ddpm = resolved_params(models.get("ddpm"), RunSpec("spiral", "d", "ddpm", 2, 0, 5, 200, {}))
+    assert ddpm["lr"] == 4e-3 and ddpm["num_timesteps"] == 1000 and "device" not in ddpm

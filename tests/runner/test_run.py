@@ -10,6 +10,7 @@ from genbench.api import floor, run
 from genbench.cli import main
 from genbench.config import ConfigError
 from genbench.metrics.base import default_metrics
+from genbench.registry import models
 from genbench.results import ResultsError
 
 TOY = """
@@ -137,12 +138,19 @@ def test_resume_refuses_runs_trained_with_a_default_since_changed(tmp_path, toy_
         record["hyperparameters"]["scale"] = 0.9
         path.write_text(json.dumps(record))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    with pytest.raises(ConfigError, match=r"s0 \(and 2 more run\(s\)\).*\(scale 0.9 → 1.0\)"):
+    message = (
+        r"holds 3 run\(s\) trained with other hyperparameters than this version of genbench "
+        r"uses \(scale 0.9 → 1.0\): spiral__good__z2__t8__s0, spiral__good__z2__t8__s1, "
+        r"spiral__good__z2__t8__s2; delete"
+    )
+    with pytest.raises(ConfigError, match=message):
         quiet_run(toy_preset, out, seeds=3, resume=True)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
-def test_resume_keeps_records_written_before_hyperparameters_were_stored(tmp_path, toy_preset):
+def test_resume_keeps_records_written_before_hyperparameters_were_stored(
+    tmp_path, toy_preset, capsys
+):
     out = tmp_path / "out"
     quiet_run(toy_preset, out)
     for path in (out / "records").glob("*.json"):
@@ -150,7 +158,9 @@ def test_resume_keeps_records_written_before_hyperparameters_were_stored(tmp_pat
         del record["hyperparameters"]
         path.write_text(json.dumps(record))
     first = pd.read_csv(out / "runs.csv")
-    quiet_run(toy_preset, out, resume=True)  # nothing to check them against: kept as they are
+    # nothing to check them against: kept as they are, and said so (the oracle's aside)
+    run(str(toy_preset), out=out, workers=1, report=False, targets=["spiral"], seeds=1, resume=True)
+    assert "3 run(s) kept in" in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_csv(out / "runs.csv"), first)
 
 
@@ -322,3 +332,22 @@ def test_steps_sweep_trains_each_entry_for_each_count(tmp_path, toy_preset):
     assert sorted(good["steps"].unique()) == [4, 8] and len(good) == 2  # one seed each
     assert (out / "samples" / "spiral__good__z2__t4__s0.npy").exists()
     assert sorted(board[board["model"] == "good"]["steps"]) == [4, 8]
+
+
+def test_resume_accepts_runs_whose_defaults_json_cannot_compare(tmp_path):
+    from tests.runner.test_plan import Unusual
+
+    models.register("unusual")(Unusual)
+    try:
+        preset = tmp_path / "unusual.toml"
+        preset.write_text(
+            'name = "u"\ntargets = ["spiral"]\nseeds = 1\nnum_samples = 300\n'
+            '[models.u]\nfamily = "unusual"\nsteps = 4\n'
+        )
+        out = tmp_path / "out"
+        quiet_run(preset, out)
+        first = pd.read_csv(out / "runs.csv")
+        quiet_run(preset, out, resume=True)  # NaN, a set and a function: not refused
+        pd.testing.assert_frame_equal(pd.read_csv(out / "runs.csv"), first)
+    finally:
+        models._entries.pop("unusual", None)
