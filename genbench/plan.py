@@ -89,6 +89,12 @@ class RunGroup:
     def steps(self) -> int:
         return self.runs[0].steps
 
+    @property
+    def trainings(self) -> int:
+        """The models it trains: one per target and seed, whatever samples it (entries that
+        differ only in sampling share one)."""
+        return len({(spec.target, spec.seed) for spec in self.runs})
+
     def without(self, done: set[str] | Mapping[str, Any]) -> RunGroup | None:
         """The group less its runs in ``done`` (keys), or None when nothing is left."""
         left = tuple(spec for spec in self.runs if spec.key not in done)
@@ -402,8 +408,8 @@ def group_key(spec: RunSpec, family: type[GenerativeModel]) -> str:
 
 
 def group(runs: Sequence[RunSpec], animate: bool = True) -> list[RunGroup]:
-    """``runs`` in training groups (see ``group_key``), longest first (steps × runs), so that
-    the last group to finish is a short one; ties in the grid's order."""
+    """``runs`` in training groups (see ``group_key``), longest first (steps × models trained),
+    so that the last group to finish is a short one; ties in the grid's order."""
     keyed: dict[str, list[RunSpec]] = {}
     for spec in runs:
         keyed.setdefault(group_key(spec, models.get(spec.family)), []).append(spec)
@@ -417,7 +423,7 @@ def group(runs: Sequence[RunSpec], animate: bool = True) -> list[RunGroup]:
         )
         for specs in members
     ]
-    return sorted(groups, key=lambda g: -g.steps * len(g.runs))
+    return sorted(groups, key=lambda g: -g.steps * g.trainings)
 
 
 def animated(spec: RunSpec) -> bool:

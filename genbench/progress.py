@@ -44,7 +44,10 @@ class GridProgress:
     def __init__(self, groups: Sequence[RunGroup], enabled: bool = True) -> None:
         self.groups = groups
         self.enabled = enabled and len(groups) > 0
-        self.weights = [(group.steps + SCORING_WEIGHT) * len(group.runs) for group in groups]
+        # training: its steps once per model it trains; scoring: a fixed weight per run
+        self.weights = [
+            group.steps * group.trainings + SCORING_WEIGHT * len(group.runs) for group in groups
+        ]
         self.bars: dict[int, Any] = {}  # group index → its bar, while it trains
         self.steps_done = [0] * len(groups)
         self.done: set[int] = set()  # groups finished: their late events change nothing
@@ -77,8 +80,8 @@ class GridProgress:
             )
         elif isinstance(event, Trained) and index in self.bars:
             # a stack retried one model at a time counts from 0 again: never go backwards
-            runs = len(self.groups[index].runs)
-            advance = max(0, event.steps - self.steps_done[index]) * runs
+            trainings = self.groups[index].trainings
+            advance = max(0, event.steps - self.steps_done[index]) * trainings
             self.steps_done[index] = max(event.steps, self.steps_done[index])
             self.display.update(self.bars[index], completed=event.steps)
             self.display.update(self.sweep, advance=advance)
@@ -89,7 +92,7 @@ class GridProgress:
         self.done.add(index)
         self.finished += len(records)
         self.failures += sum(not record.ok for record in records)
-        remaining = self.weights[index] - self.steps_done[index] * len(self.groups[index].runs)
+        remaining = self.weights[index] - self.steps_done[index] * self.groups[index].trainings
         if index in self.bars:
             self.display.remove_task(self.bars.pop(index))
         self.display.update(self.sweep, advance=remaining, description=self._sweep_label())
@@ -105,6 +108,5 @@ def describe(group: RunGroup) -> str:
     seeds = sorted({spec.seed for spec in specs})
     where = names[0] if len(names) == 1 else f"{len(names)} targets"
     which = f"seed {seeds[0]}" if len(seeds) == 1 else f"{len(seeds)} seeds"
-    trained = len({(spec.target, spec.seed) for spec in specs})
-    together = f" ({trained} models at once)" if trained > 1 else ""
+    together = f" ({group.trainings} models at once)" if group.trainings > 1 else ""
     return f"  {what} · {where} · {which}{together}"

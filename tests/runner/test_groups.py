@@ -158,3 +158,22 @@ def test_entries_that_differ_only_in_sampling_share_their_training(tmp_path):
     assert not np.array_equal(from_ancestral, from_ddim)
     # the DDIM entry samples the very network the ancestral entry trained, as if alone
     assert np.allclose(from_ddim, run(ddim)[0].samples, atol=1e-4)
+
+
+def test_entries_that_share_a_training_count_it_once_in_the_order_and_the_progress():
+    from genbench.progress import SCORING_WEIGHT, GridProgress
+
+    ddpm = [
+        spec(model=model, family="ddpm", seed=seed, steps=100, **params)
+        for seed in (0, 1)
+        for model, params in [("ddpm", {}), ("ddpm_ddim", {"sampler": "ddim"})]
+    ]
+    vae = [spec(seed=seed, steps=100) for seed in (0, 1, 2)]
+    groups = group(ddpm + vae)
+    # 3 VAEs to train outweigh 2 DDPM networks sampled two ways each
+    assert [(g.runs[0].family, g.trainings, len(g.runs)) for g in groups] == [
+        ("vae", 3, 3),
+        ("ddpm", 2, 4),
+    ]
+    weights = GridProgress(groups, enabled=False).weights
+    assert weights == [100 * 3 + SCORING_WEIGHT * 3, 100 * 2 + SCORING_WEIGHT * 4]
