@@ -110,7 +110,7 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
     }
     board = pd.concat([board, pd.DataFrame(ranks, index=board.index)], axis=1)
     ranking = board["target"].map(lambda target: ranking_metric(target_kind(target)).name)
-    board["rank"] = rank_by(board, ranking, "rank")
+    board["rank"] = rank_by(board, ranking, "rank").astype("Int64")  # 1, not 1.0
     board["not_oracle"] = ~board["model"].map(is_reference)  # within a shared rank, the floor first
     board["by"] = rank_by(board, ranking, "mean")
     board = board.sort_values(["target", "rank", "not_oracle", "by"], kind="stable")

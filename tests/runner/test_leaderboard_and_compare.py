@@ -107,6 +107,9 @@ def test_overlapping_intervals_share_a_rank():
     assert board.loc["oracle", "rank"] == 1
     assert board.loc["a", "rank"] == board.loc["b", "rank"] == 2
     assert board.loc["c", "rank"] == 4  # competition ranking: 1, 2, 2, 4
+    # whole numbers in the CSV and the terminal table, as a user reads them
+    assert board["rank"].to_csv(index=False).split() == ["rank", "1", "2", "2", "4"]
+    assert [str(rank) for rank in board["rank"]] == ["1", "2", "2", "4"]
 
 
 def test_failed_seeds_are_counted_not_averaged():
