@@ -1,6 +1,6 @@
 """The convolutional VAE on the digits: its bound and its rate, and that a short training draws
 digits of every class and, conditioned, of the class asked for (the model protocol for images is
-in ``test_image_contract.py``)."""
+in ``test_contract.py``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The DCGAN on a small planted image target: that a short training learns the images and,
-conditioned, their classes (the model protocol for images is in ``test_image_contract.py``)."""
+conditioned, their classes (the model protocol for images is in ``test_contract.py``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """DDPM and flow matching with a U-Net on image targets: shared training across samplers, and
 that a short training on the digits draws digits (the model protocol for images is in
-``test_image_contract.py``)."""
+``test_contract.py``)."""
 
 from __future__ import annotations
 
