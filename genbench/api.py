@@ -18,7 +18,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +36,7 @@ from genbench.executors import (
 from genbench.leaderboard import leaderboard
 from genbench.metrics import score as score_samples
 from genbench.models.oracle import Oracle
-from genbench.plan import Plan, make_plan, resolved_params
+from genbench.plan import Plan, ResolvedParams, make_plan
 from genbench.progress import GridProgress
 from genbench.registry import models as families
 from genbench.results import ResultStore, RunRecord, Status, records_to_frame
@@ -215,7 +214,7 @@ def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) 
     latter: their records were written before genbench stored the hyperparameters."""
     stale: list[str] = []  # the runs trained with other hyperparameters
     changes: set[str] = set()  # what changed, "name old → new"
-    resolved: dict[str, dict[str, Any]] = {}  # one model built per distinct configuration
+    resolved = ResolvedParams()  # one model built per distinct configuration
     unchecked = 0
     for spec in plan.runs:
         if spec.key not in done:
@@ -229,10 +228,7 @@ def check_resumable(plan: Plan, store: ResultStore, done: dict[str, RunRecord]) 
         if not record.hyperparameters:
             unchecked += not families.get(spec.family).reference  # the oracle has nothing
             continue
-        cache = json.dumps([spec.family, spec.latent_dim, spec.params], sort_keys=True)
-        if cache not in resolved:
-            resolved[cache] = resolved_params(families.get(spec.family), spec)
-        now, then = resolved[cache], record.hyperparameters
+        now, then = resolved(families.get(spec.family), spec), record.hyperparameters
         changed = {
             f"{name} {then.get(name)!r} → {now.get(name)!r}"
             for name in set(now) | set(then)

@@ -90,10 +90,19 @@ class RunGroup:
         return self.runs[0].steps
 
     @property
+    def shared(self) -> list[list[int]]:
+        """The runs (indices into ``runs``) that each trained model serves: one model per
+        target and seed, whatever samples it (entries that differ only in sampling share
+        one)."""
+        serves: dict[tuple[str, int], list[int]] = {}
+        for index, spec in enumerate(self.runs):
+            serves.setdefault((spec.target, spec.seed), []).append(index)
+        return list(serves.values())
+
+    @property
     def trainings(self) -> int:
-        """The models it trains: one per target and seed, whatever samples it (entries that
-        differ only in sampling share one)."""
-        return len({(spec.target, spec.seed) for spec in self.runs})
+        """The models it trains (see ``shared``)."""
+        return len(self.shared)
 
     def without(self, done: set[str] | Mapping[str, Any]) -> RunGroup | None:
         """The group less its runs in ``done`` (keys), or None when nothing is left."""
@@ -365,6 +374,25 @@ def build(family: type[GenerativeModel], spec: RunSpec, device: str) -> Generati
     if family.fixed_latent_dim is None:
         kwargs["latent_dim"] = spec.latent_dim
     return family(device=device, **kwargs)
+
+
+class ResolvedParams:
+    """``resolved_params``, built once per distinct configuration (family, latent size and
+    hyperparameters): the runs of a stack or a sweep share a handful. Each call returns a
+    copy of its own."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, str] = {}  # configuration → resolved_params as JSON
+
+    def __call__(self, family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:
+        key = json.dumps(
+            [f"{family.__module__}.{family.__qualname__}", spec.latent_dim, spec.params],
+            sort_keys=True,
+            default=repr,  # a plug-in's function or set: its own configuration
+        )
+        if key not in self._built:
+            self._built[key] = json.dumps(resolved_params(family, spec))
+        return json.loads(self._built[key])
 
 
 def resolved_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import torch
 from genbench.frames import FRAME_IMAGES, NUM_FRAMES, FrameRecorder
 from genbench.metrics import score
 from genbench.models.base import GenerativeModel
-from genbench.plan import RunGroup, RunSpec, build, resolved_params
+from genbench.plan import ResolvedParams, RunGroup, RunSpec, build
 from genbench.registry import metrics
 from genbench.results import RunRecord, Status
 from genbench.seeding import derive_seed
@@ -66,22 +66,21 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     emit(Started())
     targets = [get_target(spec.target) for spec in group.runs]
     records = [new_record(spec, target) for spec, target in zip(group.runs, targets, strict=True)]
+    resolved = ResolvedParams()
     for record, spec in zip(records, group.runs, strict=True):
         try:
-            record.hyperparameters = resolved_params(group.family, spec)
+            record.hyperparameters = resolved(group.family, spec)
         except Exception:  # a broken adapter fails its own run below, not the group
             record.hyperparameters = {}
-    sharing: dict[tuple[str, int], list[int]] = {}  # (target, seed) → the runs it serves
-    for index, spec in enumerate(group.runs):
-        sharing.setdefault((spec.target, spec.seed), []).append(index)
+    shared = group.shared
     trainees = []
-    for members in sharing.values():
+    for members in shared:
         spec, target = group.runs[members[0]], targets[members[0]]
         training = training_set(spec, target)
         data = target if training is None or group.family.reference else training
         trainees.append(Trainee(spec, data, recorded(group, group.runs, members), training))
     together = train(group.family, group.runs[0], trainees, device, emit)
-    for members, trainee in zip(sharing.values(), trainees, strict=True):
+    for members, trainee in zip(shared, trainees, strict=True):
         for index in members:
             record = records[index]
             record.train_seconds, record.trained_together = trainee.seconds, together

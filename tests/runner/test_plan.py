@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from genbench.config import ConfigError, load_preset
-from genbench.plan import RunSpec, group, make_plan, resolved_params
+from genbench.plan import ResolvedParams, RunSpec, group, make_plan, resolved_params
 from genbench.registry import models
 from tests.conftest import ScaledTarget
 
@@ -100,3 +100,24 @@ def test_resolved_params_are_every_default_as_json_data_without_the_device():
     assert resolved["scale"] == 2 and math.isnan(resolved["temperature"])
     ddpm = resolved_params(models.get("ddpm"), RunSpec("spiral", "d", "ddpm", 2, 0, 5, 200, {}))
     assert ddpm["lr"] == 4e-3 and ddpm["num_timesteps"] == 1000 and "device" not in ddpm
+
+
+def test_resolved_params_are_built_once_per_configuration_and_handed_out_as_copies():
+    built = []
+
+    @dataclass(eq=False)
+    class Counting(Unusual):
+        def params(self):
+            built.append(self)
+            return super().params()
+
+    resolved = ResolvedParams()
+    runs = [
+        RunSpec(t, "u", "unusual", 2, seed, 5, 200, {"scale": 2}) for t in "ab" for seed in (0, 1)
+    ]
+    first = resolved(Counting, runs[0])
+    first["scale"] = 99  # a caller's changes stay its own
+    assert [resolved(Counting, spec)["scale"] for spec in runs] == [2, 2, 2, 2]
+    assert len(built) == 1
+    other_latent = RunSpec("a", "u", "unusual", 3, 0, 5, 200, {"scale": 2})
+    assert resolved(Counting, other_latent)["latent_dim"] == 3 and len(built) == 2
