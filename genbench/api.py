@@ -18,12 +18,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from genbench.animation import write_animation
-from genbench.config import ConfigError, load_preset, preset_to_dict
+from genbench.config import ConfigError, Preset, load_preset, preset_from_data, preset_to_dict
 from genbench.dask_executor import dashboard_link, execute_on_dask, is_dask
 from genbench.environment import provenance, resolve_device
 from genbench.executors import (
@@ -157,7 +158,8 @@ def run(
     store.folder.mkdir(parents=True, exist_ok=True)
     store.remove_leftovers()
     environment = provenance(device)
-    store.write_config({"preset": preset_to_dict(plan.preset), "environment": environment})
+    grid = folder_grid(plan, store) if resume else plan
+    store.write_config({"preset": preset_to_dict(grid.preset), "environment": environment})
 
     groups = plan.pending(done)
     todo = sum(len(group.runs) for group in groups)
@@ -169,6 +171,12 @@ def run(
         f"genbench run: preset {plan.preset.name}, {len(plan.runs)} runs ({todo} to do) on "
         f"{device}, results in {store.folder}",
     )
+    if grid is not plan:
+        _say(
+            quiet,
+            f"they are part of the grid of {store.folder} ({len(grid.runs)} runs), whose "
+            "config.json and leaderboard are kept whole",
+        )
     workers = workers or default_workers(device)
     on_dask = is_dask(executor)
     local = None  # the executor this call makes, and stops, when none is given
@@ -196,7 +204,30 @@ def run(
     finally:
         if local is not None:
             local.shutdown(wait=True, cancel_futures=True)
-    return finish(plan, store, quiet=quiet, report=report)
+    return finish(grid, store, quiet=quiet, report=report)
+
+
+def folder_grid(plan: Plan, store: ResultStore) -> Plan:
+    """The grid a resumed folder keeps its leaderboard and ``config.json`` for: the grid it was
+    made for when ``plan`` is part of it (``--models gan`` resuming the article preset's
+    folder), so that resuming in parts never narrows them; otherwise ``plan``."""
+    previous = _stored_preset(store.read_config())
+    if previous is None or previous == plan.preset:
+        return plan
+    try:
+        grid = make_plan(previous, animate=False)
+    except ConfigError:  # a grid this version cannot build (a plug-in since removed)
+        return plan
+    configs = {spec.key: spec.config() for spec in grid.runs}
+    return grid if all(configs.get(s.key) == s.config() for s in plan.runs) else plan
+
+
+def _stored_preset(config: dict[str, Any] | None) -> Preset | None:
+    """The preset ``config.json`` holds, or None (no file, or not a preset)."""
+    try:
+        return preset_from_data(config["preset"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:

@@ -77,44 +77,49 @@ def load_preset(name_or_path: str) -> Preset:
         known = ", ".join(available_presets())
         raise ConfigError(f"unknown preset {name_or_path!r} (available: {known}, or a .toml file)")
     try:
-        data = tomllib.loads(text)
-        models = {
-            entry: ModelPlan(
-                family=plan.get("family", plan.get("model", entry)),  # "model": the old key
-                latent_dims=tuple(plan.get("latent_dims", (2,))),
-                steps=as_steps(plan["steps"]),
-                params=dict(plan.get("params", {})),
-                priors=as_names(plan.get("priors", []), "priors"),
-                betas=as_weights(plan.get("betas", []), "betas"),
-            )
-            for entry, plan in data["models"].items()
-        }
-        return Preset(
-            name=data["name"],
-            description=data.get("description", ""),
-            targets=tuple(data["targets"] if "targets" in data else data["datasets"]),  # old key
-            models=models,
-            seeds=int(data["seeds"]),
-            num_samples=int(data["num_samples"]),
-            metrics=as_names(data.get("metrics", []), "metrics"),
-            train_points=as_count(data.get("train_points"), "train_points"),
-        )
+        return preset_from_data(tomllib.loads(text))
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as error:
         raise ConfigError(
             f"preset {name_or_path}: invalid ({type(error).__name__}: {error})"
         ) from None
 
 
+def preset_from_data(data: Mapping[str, Any]) -> Preset:
+    """A preset from its data: a preset file's tables, or the ``preset`` that ``config.json``
+    holds (``preset_to_dict``). KeyError, TypeError or ValueError if it is not one."""
+    models = {
+        entry: ModelPlan(
+            family=plan.get("family", plan.get("model", entry)),  # "model": the old key
+            latent_dims=tuple(plan.get("latent_dims", (2,))),
+            steps=as_steps(plan["steps"]),
+            params=dict(plan.get("params", {})),
+            priors=as_names(plan.get("priors", []), "priors"),
+            betas=as_weights(plan.get("betas", []), "betas"),
+        )
+        for entry, plan in data["models"].items()
+    }
+    return Preset(
+        name=data["name"],
+        description=data.get("description", ""),
+        targets=tuple(data["targets"] if "targets" in data else data["datasets"]),  # old key
+        models=models,
+        seeds=int(data["seeds"]),
+        num_samples=int(data["num_samples"]),
+        metrics=as_names(data.get("metrics", []), "metrics"),
+        train_points=as_count(data.get("train_points"), "train_points"),
+    )
+
+
 def as_names(value: Any, key: str) -> tuple[str, ...]:
     """A preset's list of names (``metrics = ["c2st", "mmd"]``), without repeats."""
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{key} must be a list of names, got {value!r}")
     return tuple(dict.fromkeys(value))
 
 
 def as_weights(value: Any, key: str) -> tuple[float, ...]:
     """A preset's list of positive numbers (``betas = [0.1, 1, 4]``), without repeats."""
-    if not isinstance(value, list) or not all(
+    if not isinstance(value, (list, tuple)) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value
     ):
         raise ValueError(f"{key} must be a list of positive numbers, got {value!r}")
@@ -132,7 +137,7 @@ def as_count(value: Any, key: str) -> int | None:
 
 def as_steps(value: Any) -> tuple[int, ...]:
     """A preset's ``steps``: one count (``3000``) or a list of them (``[300, 1000, 3000]``)."""
-    values = value if isinstance(value, list) else [value]
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
         raise ValueError(f"steps must be a positive integer or a list of them, got {value!r}")
     return tuple(sorted(set(values)))

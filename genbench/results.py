@@ -211,6 +211,14 @@ class ResultStore:
     def has_results(self) -> bool:
         return self.runs_csv.exists() or any(self.records_folder.glob("*.json"))
 
+    def read_config(self) -> dict[str, Any] | None:
+        """``config.json``, or None where it is missing or unreadable."""
+        try:
+            config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return config if isinstance(config, dict) else None
+
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_text(self.folder / "config.json", json.dumps(config, indent=2) + "\n")
 

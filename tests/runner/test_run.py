@@ -102,6 +102,23 @@ def test_resume_does_only_what_is_missing(tmp_path, toy_preset):
     pd.testing.assert_frame_equal(kept, first)  # untouched, not recomputed
 
 
+def test_resuming_part_of_a_folders_grid_keeps_its_config_and_leaderboard_whole(
+    tmp_path, toy_preset
+):
+    out = tmp_path / "out"
+    whole = quiet_run(toy_preset, out)
+    (out / "records" / "spiral__good__z2__t8__s0.json").unlink()
+    part = quiet_run(toy_preset, out, models=["good"], resume=True)
+    entries = ["target", "model", "latent_dim", "rank", "kl_forward_mean"]
+    pd.testing.assert_frame_equal(part[entries], whole[entries])  # the redone one included
+    config = json.loads((out / "config.json").read_text())
+    assert set(config["preset"]["models"]) == {"good", "bad"}
+    # a grid the folder's does not hold replaces it, as a new folder would
+    quiet_run(toy_preset, out, targets=["spiral", "eight_gaussians"], resume=True)
+    config = json.loads((out / "config.json").read_text())
+    assert config["preset"]["targets"] == ["eight_gaussians", "spiral"]
+
+
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
     out = tmp_path / "out"
     quiet_run(toy_preset, out)
