@@ -6,7 +6,7 @@ import pytest
 from scipy.special import logsumexp
 
 from genbench.metrics.exact_kl import kl_exact
-from genbench.models.baselines import GMM, KDE
+from genbench.models.baselines import GMM, KDE, component_counts
 from genbench.targets import get_target
 
 
@@ -23,6 +23,20 @@ def test_bic_finds_the_eight_modes_and_the_exact_density(mixture_of_eight):
     assert distance.min(axis=1).max() < 0.05
     # its exact KL to the target is within 0.02 nats of 0 (2,000 training points)
     assert kl_exact(target, np.zeros((0, 2)), seed=0, model=mixture_of_eight) < 0.02
+
+
+def test_bic_looks_past_16_components_where_the_target_needs_them():
+    grid = get_target("grid25")  # 25 modes: more than every count tried one by one
+    mixture = GMM().fit(grid, 500, seed=0)
+    assert mixture.components >= 25
+    distance = np.linalg.norm(grid.means[:, None] - mixture.means_[None], axis=-1)
+    assert distance.min(axis=1).max() < 0.1  # a component on every mode
+
+
+def test_the_component_counts_tried_are_every_one_to_16_then_quarter_steps():
+    assert component_counts(10) == list(range(1, 11))
+    assert component_counts(64) == [*range(1, 17), 20, 24, 28, 32, 40, 48, 60, 64]
+    assert component_counts(18)[-2:] == [16, 18]  # the limit itself is always tried
 
 
 def test_gmm_samples_are_not_grouped_by_component(mixture_of_eight):
