@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
@@ -20,7 +21,7 @@ from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
 from genbench.metrics import score
 from genbench.metrics.score import MIN_TRAINING_POINTS
-from genbench.registry import UnknownNameError, metrics, models, targets
+from genbench.registry import PluginWarning, UnknownNameError, metrics, models, targets
 from genbench.results import ResultsError
 from genbench.targets import get_target
 
@@ -115,10 +116,15 @@ def run_score(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     values = score(target, samples, seed=args.seed, extra=args.metrics, training=training)
+    for name, value in values.items():
+        if not math.isfinite(value):
+            print(f"genbench: warning: metric {name} is {value}", file=sys.stderr)
     if args.json:
-        # "dataset" repeats "target" for scripts written against earlier versions
+        # "dataset" repeats "target" for scripts written against earlier versions; JSON has
+        # no NaN or infinity: such a value is null
         result = {"target": target.name, "dataset": target.name, "n": len(samples)}
-        print(json.dumps(result | {"metrics": values}))
+        finite = {name: v if math.isfinite(v) else None for name, v in values.items()}
+        print(json.dumps(result | {"metrics": finite}, allow_nan=False))
         return EXIT_OK
     from genbench.api import floor
     from genbench.tables import print_scores
@@ -452,6 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import genbench.metrics
     import genbench.models  # noqa: F401
 
+    warnings.showwarning = _one_line_for_plugins(warnings.showwarning)
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
@@ -472,6 +479,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set GENBENCH_DEBUG=1 for the traceback)",
             EXIT_FAILURE,
         )
+
+
+def _one_line_for_plugins(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` that prints a skipped plug-in as one line on stderr."""
+    if getattr(show, "genbench", False):
+        return show
+
+    def showwarning(message, category, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if issubclass(category, PluginWarning):
+            sys.stderr.write(f"genbench: warning: {message}\n")
+        else:
+            show(message, category, *args, **kwargs)
+
+    showwarning.genbench = True  # type: ignore[attr-defined]
+    return showwarning
 
 
 def fail(message: str, code: int) -> int:

@@ -185,9 +185,14 @@ def single_threaded() -> Iterator[None]:
 
 def _init_worker(parent: int) -> None:
     _exit_with_parent(parent)  # first: the parent may be gone before torch is imported
+    import warnings
+
     import torch
 
+    from genbench.registry import PluginWarning
+
     torch.set_num_threads(1)
+    warnings.simplefilter("ignore", PluginWarning)  # the main process has said it once
 
 
 # How often, in seconds, a worker checks that the main process is still there.

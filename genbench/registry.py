@@ -16,14 +16,19 @@ registry is asked for a name it does not hold, or for the list of names. An obje
 registers itself with a decorator when its module is imported (a metric made by ``@metric``) is
 already registered by then, under its decorator's name; the entry point must carry that same
 name, because a metric's name is its results column.
+
+A plug-in that cannot be loaded (its module fails to import, or its entry point is misnamed)
+is skipped with a :class:`PluginWarning` naming it and its package, so that one broken package
+does not stop genbench; asking for it by name raises :class:`UnknownNameError` with the reason.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Callable, Iterator
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -36,6 +41,10 @@ class UnknownNameError(KeyError):
         return str(self.args[0])
 
 
+class PluginWarning(UserWarning):
+    """A plug-in's entry point could not be loaded and is skipped."""
+
+
 class Registry(Generic[T]):
     """A named collection filled by the :meth:`register` decorator and an entry-point group."""
 
@@ -43,6 +52,7 @@ class Registry(Generic[T]):
         self.kind = kind  # "target", "model", "metric": used in error messages
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T] = {}
+        self._skipped: dict[str, str] = {}  # entry point name → why it was skipped
         self._entry_points_loaded = False
 
     def register(self, name: str) -> Callable[[T], T]:
@@ -63,6 +73,8 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
+            if name in self._skipped:
+                raise UnknownNameError(self._skipped[name]) from None
             known = ", ".join(self.available()) or "none"
             raise UnknownNameError(f"unknown {self.kind} {name!r} (available: {known})") from None
 
@@ -84,14 +96,30 @@ class Registry(Generic[T]):
         for entry_point in entry_points(group=self.entry_point_group):
             if entry_point.name in self._entries:
                 continue
-            obj = entry_point.load()  # may register obj through its module's decorator
+            try:
+                obj = entry_point.load()  # may register obj through its module's decorator
+            except Exception as error:  # a broken plug-in must not stop genbench
+                self._skip(entry_point, f"it failed to load ({type(error).__name__}: {error})")
+                continue
             names = [name for name, known in self._entries.items() if known is obj]
             if names and entry_point.name not in names:
-                raise ValueError(
-                    f"entry point {entry_point.name!r} of {self.entry_point_group!r} loads a "
-                    f"{self.kind} that registers itself as {names[0]!r}: give both the same name"
+                # under two names a metric would be scored twice, in a column unlike its name
+                self._skip(
+                    entry_point,
+                    f"it loads a {self.kind} that registers itself as {names[0]!r}: give both "
+                    "the same name",
                 )
+                continue
             self._entries[entry_point.name] = obj
+
+    def _skip(self, entry_point: EntryPoint, why: str) -> None:
+        package = entry_point.dist.name if entry_point.dist is not None else "unknown"
+        reason = (
+            f"the {self.kind} plug-in {entry_point.name!r} ({entry_point.value}, package "
+            f"{package}) is skipped: {why}"
+        )
+        self._skipped[entry_point.name] = reason
+        warnings.warn(reason, PluginWarning, stacklevel=4)
 
 
 def import_submodules(package_name: str, package_path: list[str]) -> None:

@@ -238,3 +238,27 @@ def test_a_training_set_no_metric_reads_is_said_to_be_unused(tmp_path, capsys, e
     assert main(["score", *argv, str(tmp_path / "training.npy"), "--json"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not used" in err[0] and "memorisation" in err[0]
+
+
+@pytest.fixture
+def undefined_metric():
+    """An opt-in metric that has no value for any samples."""
+    from genbench.metrics import metric
+    from genbench.registry import metrics
+
+    metric("undefined", ideal=0.0, description="nothing", label="nothing", short_label="-",
+           default=False)(lambda target, samples, *, seed=0: float("nan"))  # fmt: skip
+    yield
+    metrics._entries.pop("undefined", None)
+
+
+def test_a_value_that_is_not_a_number_is_null_in_json_and_said_on_stderr(
+    capsys, eight_samples, undefined_metric
+):
+    folder, _ = eight_samples
+    argv = ["--target", "eight_gaussians", str(folder / "s.npy"), "--metrics", "undefined"]
+    result = run_json(capsys, *argv)  # strict JSON: json.loads accepts NaN, so check the text
+    assert result["metrics"]["undefined"] is None and result["metrics"]["w1"] > 0
+    assert main(["score", *argv, "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "NaN" not in out and err == "genbench: warning: metric undefined is nan\n"

@@ -4,8 +4,9 @@ import sys
 
 import pytest
 
+from genbench.cli import main
 from genbench.metrics import score
-from genbench.registry import metrics
+from genbench.registry import PluginWarning, UnknownNameError, metrics
 from genbench.targets import get_target
 
 PLUGIN = """
@@ -47,7 +48,8 @@ def cleanup():
     yield
     for name in ["spread", "my_spread"]:
         metrics._entries.pop(name, None)
-    for module in ["my_metrics", "misnamed_metrics"]:
+    metrics._skipped.clear()
+    for module in ["my_metrics", "misnamed_metrics", "broken_metrics"]:
         sys.modules.pop(module, None)
     metrics._entry_points_loaded = False
 
@@ -60,8 +62,25 @@ def test_a_plugin_metric_is_scored(tmp_path, monkeypatch, cleanup):
     assert values["spread"] == pytest.approx(2.0, rel=0.05)
 
 
-def test_an_entry_point_named_unlike_its_metric_is_refused(tmp_path, monkeypatch, cleanup):
+def test_an_entry_point_named_unlike_its_metric_is_skipped_with_a_warning(
+    tmp_path, monkeypatch, cleanup
+):
     # Under two names the metric would be scored twice, in a column unlike its own name.
     install(tmp_path, monkeypatch, "misnamed_metrics", "my_spread = misnamed_metrics:spread")
-    with pytest.raises(ValueError, match="registers itself as 'spread'"):
-        metrics.available()
+    with pytest.warns(PluginWarning, match="registers itself as 'spread'"):
+        assert "my_spread" not in metrics.available()
+    with pytest.raises(UnknownNameError, match="package misnamed_metrics"):
+        metrics.get("my_spread")
+
+
+def test_a_plugin_that_fails_to_import_is_skipped_and_named(tmp_path, monkeypatch, cleanup, capsys):
+    install(tmp_path, monkeypatch, "broken_metrics", "spread = broken_metrics:spread")
+    (tmp_path / "broken_metrics.py").write_text("import not_a_module_anywhere\n")
+    assert main(["list"]) == 0  # the built-in metrics, models and targets are all there
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "genbench: warning: the metric plug-in 'spread' (broken_metrics:spread, package "
+        "broken_metrics) is skipped: it failed to load (ModuleNotFoundError: No module named "
+        "'not_a_module_anywhere')"
+    ]
+    assert "kl_forward" in metrics.available()
