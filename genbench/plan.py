@@ -15,9 +15,11 @@ registered models whose class says so; every grid runs them first, once per targ
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import math
-from collections.abc import Mapping, Sequence
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -412,11 +414,51 @@ def resolved_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, A
 
 
 def check_buildable(spec: RunSpec) -> None:
-    """ConfigError if the spec's adapter cannot even be built with its hyperparameters."""
+    """ConfigError if the spec's adapter cannot even be built with its hyperparameters: a
+    class that leaves a method of the protocol abstract, a name it does not have, a value of
+    the wrong kind for its field (a string for a learning rate), a value its checks refuse."""
+    family = models.get(spec.family)
+    if inspect.isabstract(family):
+        missing = ", ".join(sorted(family.__abstractmethods__))
+        raise ConfigError(f"model {spec.model!r} cannot be built: it does not define {missing}")
+    names = {f.name for f in dataclasses.fields(family)} - {"device"}
+    for name, value in spec.params.items():
+        if name not in names:
+            raise ConfigError(
+                f"model {spec.model!r}: bad hyperparameters (unknown name {name!r}; "
+                f"{family.name} has {', '.join(sorted(names))})"
+            )
+        if (kind := wrong_kind(family, name, value)) is not None:
+            raise ConfigError(
+                f"model {spec.model!r}: bad hyperparameters ({name} must be {kind}, got {value!r})"
+            )
     try:
-        build(models.get(spec.family), spec, "cpu")
-    except (TypeError, ValueError) as error:  # unknown names; values a model's checks refuse
+        build(family, spec, "cpu")
+    except (TypeError, ValueError) as error:  # values a model's own checks refuse
         raise ConfigError(f"model {spec.model!r}: bad hyperparameters ({error})") from None
+
+
+# What a field of each annotated type takes from a preset file (TOML): bool is no number here
+KINDS: dict[type, tuple[str, Callable[[Any], bool]]] = {
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    int: ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    str: ("a string", lambda v: isinstance(v, str)),
+}
+
+
+def wrong_kind(family: type[GenerativeModel], name: str, value: Any) -> str | None:
+    """What field ``name`` of ``family`` takes ("a number") if ``value`` is not that, else
+    None; None too where its annotation is not a plain bool, int, float or str (a plug-in's
+    own types, checked by its own code)."""
+    try:
+        annotation = typing.get_type_hints(family).get(name)
+    except Exception:  # a plug-in's annotations that do not resolve here
+        return None
+    if annotation not in KINDS:
+        return None
+    kind, accepts = KINDS[annotation]
+    return None if accepts(value) else kind
 
 
 def training_params(family: type[GenerativeModel], spec: RunSpec) -> dict[str, Any]:

@@ -255,8 +255,50 @@ def test_misspelt_hyperparameter_is_named(tmp_path, capsys, scaled_target_model)
     preset.write_text(TOY.replace("scale = 1.5", "scael = 1.5"))
     assert main(["run", "--preset", str(preset), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "model 'bad': bad hyperparameters" in err and "scael" in err
+    assert "model 'bad': bad hyperparameters (unknown name 'scael'; scaled_target has" in err
+    assert "scale" in err.split("has")[1]  # the names it does have
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ('{ scale = "lots" }', "scale must be a number, got 'lots'"),
+        ("{ fail = 1 }", "fail must be true or false, got 1"),
+        ("{ latent_dim = 2.5 }", "latent_dim must be an integer, got 2.5"),
+    ],
+)
+def test_a_hyperparameter_of_the_wrong_kind_is_refused_before_any_work(
+    tmp_path, capsys, scaled_target_model, params, message
+):
+    preset = tmp_path / "kind.toml"
+    preset.write_text(TOY.replace("{ scale = 1.5 }", params))
+    assert main(["run", "--preset", str(preset), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"genbench: error: model 'bad': bad hyperparameters ({message})\n"
+    )
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_model_class_missing_part_of_the_protocol_is_named(tmp_path, capsys):
+    from genbench.models.base import GenerativeModel
+
+    @models.register("half_done")
+    class HalfDone(GenerativeModel):  # no sample()
+        name = "half_done"
+
+        def fit(self, target, steps, seed, progress=None):
+            return self
+
+    try:
+        preset = tmp_path / "half.toml"
+        preset.write_text(TOY.replace('family = "scaled_target"', 'family = "half_done"'))
+        assert main(["run", "--preset", str(preset), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err
+        assert err == "genbench: error: model 'good' cannot be built: it does not define sample\n"
+    finally:
+        models._entries.pop("half_done", None)
 
 
 def test_malformed_preset_file(tmp_path, capsys):
