@@ -114,9 +114,9 @@ class GMM(Estimator):
     counts up to ``max_components``; the count of lowest BIC is kept.
 
     The candidates are every count up to 16, then steps of about a quarter (20, 24, 28, 32, 40,
-    48, 60, …), where the search stops once two candidates in a row score worse than the best so
-    far (BIC is bumpy at small counts, where EM's local optima differ most: those are all
-    tried). A curved target needs many components (the spiral's arm takes 24–40 as the data
+    48, 60, …), where the search stops at the second candidate in a row that scores worse than
+    the best so far (BIC is bumpy at small counts, where EM's local optima differ most: those
+    are all tried). A curved target needs many components (the spiral's arm takes 24–40 as the data
     grows from 1,000 to 30,000 points), well-separated modes one each.
     """
 
@@ -133,18 +133,18 @@ class GMM(Estimator):
             raise ValueError("max_components and restarts must be at least 1")
 
     def _estimate(self, data: np.ndarray, seed: int) -> float:
-        best, best_bic, since_best = None, np.inf, 0
+        best, best_bic, worse = None, np.inf, 0  # worse: candidates past 16 since the best
         for count in component_counts(min(self.max_components, len(data))):
-            if count > EVERY_COUNT_UP_TO and since_best >= BIC_PATIENCE:
-                break  # past the counts that are all tried
+            if worse == BIC_PATIENCE:
+                break
             mixture = GaussianMixture(
                 count, covariance_type="full", n_init=self.restarts, random_state=seed % 2**32
             ).fit(data)
             bic = mixture.bic(data)
             if bic < best_bic:
-                best, best_bic, since_best = mixture, bic, 0
-            else:
-                since_best += 1
+                best, best_bic, worse = mixture, bic, 0
+            elif count > EVERY_COUNT_UP_TO:
+                worse += 1
         assert best is not None
         self._restore(
             {"weights_": best.weights_, "means_": best.means_, "covariances_": best.covariances_}

@@ -39,6 +39,40 @@ def test_the_component_counts_tried_are_every_one_to_16_then_quarter_steps():
     assert component_counts(18)[-2:] == [16, 18]  # the limit itself is always tried
 
 
+@pytest.mark.parametrize(
+    "bic, chosen, tried",
+    [
+        # worse at 15 and 16 does not stop the search: past 16 it goes on while it improves
+        ({14: 10, 15: 30, 16: 20, 20: 5, 24: 4, 28: 6, 32: 7}, 24, [*range(1, 17), 20, 24, 28, 32]),
+        # eight modes: two candidates past 16 worse than 8, and the search stops
+        ({8: 1}, 8, [*range(1, 17), 20, 24]),
+    ],
+)
+def test_bic_search_stops_at_the_second_worse_candidate_past_16(monkeypatch, bic, chosen, tried):
+    fitted = []
+
+    class Scripted:  # a GaussianMixture whose BIC at each count is the script's (else 100)
+        def __init__(self, count, **options):
+            self.count = count
+            self.weights_ = np.full(count, 1 / count)
+            self.means_ = np.zeros((count, 2))
+            self.covariances_ = np.tile(np.eye(2), (count, 1, 1))
+
+        def fit(self, data):
+            fitted.append(self.count)
+            return self
+
+        def bic(self, data):
+            return bic.get(self.count, 100)
+
+        def score_samples(self, data):
+            return np.zeros(len(data))
+
+    monkeypatch.setattr("genbench.models.baselines.GaussianMixture", Scripted)
+    assert GMM().fit(get_target("spiral"), 100, seed=0).components == chosen
+    assert fitted == tried
+
+
 def test_gmm_samples_are_not_grouped_by_component(mixture_of_eight):
     first = mixture_of_eight.sample(80, seed=1)
     modes = get_target("eight_gaussians").region_of(first)
