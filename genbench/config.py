@@ -39,6 +39,13 @@ class ModelPlan:
     # KL weights β to sweep (families with a ``beta`` hyperparameter: the VAE): each runs as
     # the entry ``<entry>_beta<β>`` (after the prior: ``vae_sphere_beta4``); empty: as it is
     betas: tuple[float, ...] = ()
+    # per-target step counts in place of ``steps`` (``{"spiral": (10000,)}``): a budget for
+    # the targets that need longer; the others train ``steps``
+    target_steps: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def steps_for(self, target: str) -> tuple[int, ...]:
+        """The step counts this entry trains for on ``target``."""
+        return self.target_steps.get(target, self.steps)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,7 @@ def preset_from_data(data: Mapping[str, Any]) -> Preset:
             params=dict(plan.get("params", {})),
             priors=as_names(plan.get("priors", []), "priors"),
             betas=as_weights(plan.get("betas", []), "betas"),
+            target_steps=as_target_steps(plan.get("target_steps", {})),
         )
         for entry, plan in data["models"].items()
     }
@@ -135,6 +143,14 @@ def as_count(value: Any, key: str) -> int | None:
     return value
 
 
+def as_target_steps(value: Any) -> dict[str, tuple[int, ...]]:
+    """A preset entry's ``target_steps``: a table of target names to step counts (each one
+    count or a list, as ``steps``)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"target_steps must be a table of target = steps, got {value!r}")
+    return {str(target): as_steps(steps) for target, steps in value.items()}
+
+
 def as_steps(value: Any) -> tuple[int, ...]:
     """A preset's ``steps``: one count (``3000``) or a list of them (``[300, 1000, 3000]``)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -147,7 +163,8 @@ def preset_to_dict(preset: Preset) -> dict[str, Any]:
     """The preset as plain data, for ``config.json``."""
     data = dataclasses.asdict(preset)
     data["models"] = {
-        entry: dataclasses.asdict(plan) | {"params": dict(plan.params)}
+        entry: dataclasses.asdict(plan)
+        | {"params": dict(plan.params), "target_steps": dict(plan.target_steps)}
         for entry, plan in preset.models.items()
     }
     return data

@@ -173,6 +173,9 @@ def narrow(
             plan,
             latent_dims=tuple(latent_dims) if latent_dims else plan.latent_dims,
             steps=tuple(sorted(set(steps))) if steps else plan.steps,
+            target_steps={}  # --steps sets every target's
+            if steps
+            else {t: s for t, s in plan.target_steps.items() if not targets or t in targets},
             priors=axis_values(entry, plan, "prior", "priors"),
             betas=axis_values(entry, plan, "beta", "betas"),
         )
@@ -229,8 +232,14 @@ def validate(preset: Preset) -> None:
         if entry in reference_models():  # every grid runs it already, under that name
             raise ConfigError(f"model {entry!r}: that name is the reference model's, run anyway")
         models.get(model_plan.family)
-        if not model_plan.steps or min(model_plan.steps) < 1:
-            raise ConfigError(f"model {entry!r}: steps must be positive")
+        for counts in [model_plan.steps, *model_plan.target_steps.values()]:
+            if not counts or min(counts) < 1:
+                raise ConfigError(f"model {entry!r}: steps must be positive")
+        if stray := [t for t in model_plan.target_steps if t not in preset.targets]:
+            raise ConfigError(
+                f"model {entry!r}: target_steps names {stray[0]!r}, which is not one of the "
+                f"preset's targets ({', '.join(preset.targets)})"
+            )
         if not model_plan.latent_dims or min(model_plan.latent_dims) < 1:
             raise ConfigError(f"model {entry!r}: latent dims must be positive integers")
         family = models.get(model_plan.family)
@@ -306,7 +315,7 @@ def expand(preset: Preset) -> list[RunSpec]:
             fixed = models.get(plan.family).fixed_latent_dim
             for name, params in zip(entry_names(entry, plan), entry_params(plan), strict=True):
                 for latent_dim in (fixed,) if fixed is not None else plan.latent_dims:
-                    for steps in plan.steps:
+                    for steps in plan.steps_for(target):
                         for seed in range(preset.seeds):
                             runs.append(
                                 RunSpec(

@@ -48,6 +48,52 @@ def test_overrides_narrow_the_grid_and_steps_become_an_axis():
     assert not any(g.record for g in plan.groups)
 
 
+TARGET_STEPS = """
+name = "budgets"
+targets = ["gaussian", "eight_gaussians", "spiral"]
+seeds = 1
+num_samples = 500
+[models.ddpm]
+steps = 300
+target_steps = { spiral = [1000, 3000], gaussian = 100 }
+"""
+
+
+def test_target_steps_give_a_target_its_own_budget(tmp_path):
+    path = tmp_path / "budgets.toml"
+    path.write_text(TARGET_STEPS)
+    preset = load_preset(str(path))
+
+    def budgets(**overrides):
+        plan = make_plan(preset, animate=False, **overrides)
+        return sorted((s.target, s.steps) for s in plan.runs if s.model == "ddpm")
+
+    assert budgets() == [
+        ("eight_gaussians", 300), ("gaussian", 100), ("spiral", 1000), ("spiral", 3000)
+    ]  # fmt: skip
+    assert budgets(steps=[50]) == [("eight_gaussians", 50), ("gaussian", 50), ("spiral", 50)]
+    assert budgets(targets=["spiral"]) == [("spiral", 1000), ("spiral", 3000)]
+    # each count of each target trains as its own stack
+    plan = make_plan(preset, animate=False)
+    ddpm = sorted(g.steps for g in plan.groups if g.family.name == "ddpm")
+    assert ddpm == [100, 300, 1000, 3000]
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ("{ ring8 = 100 }", "target_steps names 'ring8', which is not one of the preset's"),
+        ("{ spiral = 0 }", "steps must be positive"),
+        ('"spiral"', "target_steps must be a table"),
+    ],
+)
+def test_bad_target_steps_are_refused(tmp_path, budget, message):
+    path = tmp_path / "budgets.toml"
+    path.write_text(TARGET_STEPS.replace("{ spiral = [1000, 3000], gaussian = 100 }", budget))
+    with pytest.raises(ConfigError, match=message):
+        make_plan(load_preset(str(path)))
+
+
 def test_resume_leaves_out_what_is_done():
     plan = make_plan(load_preset("quick"), targets=["spiral"], seeds=1)
     done = {spec.key for spec in plan.runs if spec.model in ("oracle", "vae")}
