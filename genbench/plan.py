@@ -431,13 +431,14 @@ def check_buildable(spec: RunSpec) -> None:
         missing = ", ".join(sorted(family.__abstractmethods__))
         raise ConfigError(f"model {spec.model!r} cannot be built: it does not define {missing}")
     names = {f.name for f in dataclasses.fields(family)} - {"device"}
+    annotations = field_types(family)
     for name, value in spec.params.items():
         if name not in names:
             raise ConfigError(
                 f"model {spec.model!r}: bad hyperparameters (unknown name {name!r}; "
                 f"{family.name} has {', '.join(sorted(names))})"
             )
-        if (kind := wrong_kind(family, name, value)) is not None:
+        if (kind := wrong_kind(annotations.get(name), value)) is not None:
             raise ConfigError(
                 f"model {spec.model!r}: bad hyperparameters ({name} must be {kind}, got {value!r})"
             )
@@ -456,14 +457,19 @@ KINDS: dict[type, tuple[str, Callable[[Any], bool]]] = {
 }
 
 
-def wrong_kind(family: type[GenerativeModel], name: str, value: Any) -> str | None:
-    """What field ``name`` of ``family`` takes ("a number") if ``value`` is not that, else
-    None; None too where its annotation is not a plain bool, int, float or str (a plug-in's
-    own types, checked by its own code)."""
+def field_types(family: type[GenerativeModel]) -> dict[str, Any]:
+    """The resolved annotations of ``family``'s fields; none where they do not resolve here
+    (a plug-in's own types)."""
     try:
-        annotation = typing.get_type_hints(family).get(name)
-    except Exception:  # a plug-in's annotations that do not resolve here
-        return None
+        return typing.get_type_hints(family)
+    except Exception:
+        return {}
+
+
+def wrong_kind(annotation: Any, value: Any) -> str | None:
+    """What a field annotated ``annotation`` takes ("a number") if ``value`` is not that, else
+    None; None too where the annotation is not a plain bool, int, float or str (a plug-in's
+    own types, checked by its own code)."""
     if annotation not in KINDS:
         return None
     kind, accepts = KINDS[annotation]
