@@ -12,6 +12,7 @@ finishes → leaderboard → figures and report.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -208,18 +209,43 @@ def run(
 
 
 def folder_grid(plan: Plan, store: ResultStore) -> Plan:
-    """The grid a resumed folder keeps its leaderboard and ``config.json`` for: the grid it was
-    made for when ``plan`` is part of it (``--models gan`` resuming the article preset's
-    folder), so that resuming in parts never narrows them; otherwise ``plan``."""
+    """The grid a resumed folder keeps its leaderboard and ``config.json`` for, so that
+    resuming in parts never narrows them: the grid the folder was made for when ``plan`` is
+    part of it (``--models gan`` resuming the article preset's folder); that grid grown by
+    ``plan``'s new entries, targets and seeds when both come from the same preset (the
+    article's GAN stacks run after its other entries); otherwise ``plan``."""
     previous = _stored_preset(store.read_config())
     if previous is None or previous == plan.preset:
         return plan
-    try:
-        grid = make_plan(previous, animate=False)
-    except ConfigError:  # a grid this version cannot build (a plug-in since removed)
-        return plan
-    configs = {spec.key: spec.config() for spec in grid.runs}
-    return grid if all(configs.get(s.key) == s.config() for s in plan.runs) else plan
+    for preset in (previous, merged_preset(previous, plan.preset)):
+        if preset is None:
+            continue
+        try:
+            grid = make_plan(preset, animate=False)
+        except ConfigError:  # a grid this version cannot build (a plug-in since removed)
+            continue
+        configs = {spec.key: spec.config() for spec in grid.runs}
+        if all(configs.get(s.key) == s.config() for s in plan.runs):
+            return grid
+    return plan
+
+
+def merged_preset(folder: Preset, part: Preset) -> Preset | None:
+    """The grid holding both ``folder``'s and ``part``'s: their targets, entries and seeds
+    together, in ``folder``'s order with ``part``'s additions after. None when they are not
+    parts of one preset: another name, sample count, metrics or training set, or an entry of
+    the same name planned differently."""
+    same = ("name", "num_samples", "metrics", "train_points")
+    if any(getattr(folder, field) != getattr(part, field) for field in same):
+        return None
+    if any(folder.models.get(name, plan) != plan for name, plan in part.models.items()):
+        return None
+    return dataclasses.replace(
+        folder,
+        targets=folder.targets + tuple(t for t in part.targets if t not in folder.targets),
+        models={**folder.models, **part.models},
+        seeds=max(folder.seeds, part.seeds),
+    )
 
 
 def _stored_preset(config: dict[str, Any] | None) -> Preset | None:

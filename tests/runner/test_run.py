@@ -113,10 +113,29 @@ def test_resuming_part_of_a_folders_grid_keeps_its_config_and_leaderboard_whole(
     pd.testing.assert_frame_equal(part[entries], whole[entries])  # the redone one included
     config = json.loads((out / "config.json").read_text())
     assert set(config["preset"]["models"]) == {"good", "bad"}
-    # a grid the folder's does not hold replaces it, as a new folder would
-    quiet_run(toy_preset, out, targets=["spiral", "eight_gaussians"], resume=True)
-    config = json.loads((out / "config.json").read_text())
-    assert config["preset"]["targets"] == ["eight_gaussians", "spiral"]
+
+
+def test_a_folder_run_in_parts_of_one_preset_keeps_every_part(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    quiet_run(toy_preset, out, models=["bad"])
+    board = quiet_run(toy_preset, out, models=["good"], targets=None, resume=True)
+    config = json.loads((out / "config.json").read_text())["preset"]
+    assert list(config["models"]) == ["bad", "good"]
+    assert config["targets"] == ["spiral", "eight_gaussians"]
+    # the leaderboard holds every part's runs that are in the folder: bad's only on the spiral
+    entries = set(zip(board["target"], board["model"], board["latent_dim"], strict=True))
+    assert {("spiral", "bad", 1), ("spiral", "bad", 2), ("eight_gaussians", "good", 2)} <= entries
+    assert ("eight_gaussians", "bad", 1) not in entries
+
+
+def test_a_folder_resumed_with_another_preset_takes_its_grid(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    quiet_run(toy_preset, out, models=["bad"])
+    other = tmp_path / "other.toml"
+    other.write_text(TOY.replace('name = "toy"', 'name = "other"'))
+    quiet_run(other, out, models=["good"], resume=True)
+    config = json.loads((out / "config.json").read_text())["preset"]
+    assert config["name"] == "other" and list(config["models"]) == ["good"]
 
 
 def test_a_new_run_moves_earlier_results_aside(tmp_path, toy_preset):
