@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
+from genbench.kde import log_kde
 from genbench.metrics.base import metric
-from genbench.metrics.kde import log_kde
 from genbench.seeding import derive_seed
 from genbench.targets.base import Target
 

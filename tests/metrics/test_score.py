@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from genbench.api import floor
+from genbench.kde import log_kde
 from genbench.metrics import MIN_SAMPLES, check_samples, score
 from genbench.metrics.base import default_metrics
-from genbench.metrics.kde import log_kde
 from genbench.registry import metrics
 from genbench.targets import get_target
 
