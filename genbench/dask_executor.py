@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import Any
 
 from genbench.config import ConfigError
-from genbench.executors import EventListener, GroupEventSink, default_workers
+from genbench.executors import EventListener, GroupEventSink, default_workers, one_thread_for_good
 from genbench.plan import RunGroup
 from genbench.results import RunRecord, Status
 from genbench.runner import EventSink, new_record, run_group
@@ -212,12 +212,10 @@ def execute_on_dask(
 
 
 def run_on_worker(group: RunGroup, device: str, on_event: EventSink) -> list[RunRecord]:
-    """:func:`genbench.runner.run_group` on a Dask worker, with torch on one thread (why:
-    :func:`genbench.executors.single_threaded`). The worker process is genbench's while it
-    runs, so the setting is left for the next task."""
-    import torch
-
-    torch.set_num_threads(1)
+    """:func:`genbench.runner.run_group` on a Dask worker, with torch and the numerical
+    libraries on one thread (why: :func:`genbench.executors.single_threaded`). The worker
+    process is genbench's while it runs, so the setting is left for the next task."""
+    one_thread_for_good()
     return run_group(group, device, on_event)
 
 

@@ -167,31 +167,42 @@ def ignore_cancelled_future_errors() -> None:
 
 @contextlib.contextmanager
 def single_threaded() -> Iterator[None]:
-    """Run torch on one thread, then restore the setting.
+    """Run torch, and the OpenMP and BLAS pools of numpy, scipy, scikit-learn and POT, on one
+    thread, then restore the settings.
 
-    torch's intra-op threads spin while they wait: for these tiny networks they gain little on
-    an idle machine, and when another process holds a core they make each step 10–20 times
-    slower (a 7 s test took 115 s next to one busy process on a 2-core machine).
+    Their threads spin while they wait: for these tiny networks and 2-D estimators they gain
+    little on an idle machine, and when another process holds a core they make each step 3–20
+    times slower (a 7 s test took 115 s next to one busy process on a 2-core machine; a Gaussian
+    mixture fit, 3 times slower next to two).
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(limits=1):
+            yield
     finally:
         torch.set_num_threads(threads)
+
+
+def one_thread_for_good() -> None:
+    """What :func:`single_threaded` does, left in place: for a worker process of genbench's."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)  # the pools loaded so far: all of them, once genbench is
 
 
 def _init_worker(parent: int) -> None:
     _exit_with_parent(parent)  # first: the parent may be gone before torch is imported
     import warnings
 
-    import torch
-
     from genbench.registry import PluginWarning
 
-    torch.set_num_threads(1)
+    one_thread_for_good()
     warnings.simplefilter("ignore", PluginWarning)  # the main process has said it once
 
 
