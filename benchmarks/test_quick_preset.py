@@ -7,10 +7,11 @@ runs it. Recorded in ``extra_info``:
 - ``wall_seconds`` and ``peak_rss_gib`` (the largest process);
 - ``spiral_best_negative_space``: the lowest mean ``negative_space`` of any model on the spiral
   (the default run should resolve the arm: at most 0.25);
-- against ``results/article/leaderboard.csv`` when it is there: ``separated_pairs``, the pairs
-  of entries (each at its best latent size) whose 95 % intervals of ``kl_forward`` the article
-  run separates, ``agreeing_pairs``, how many of those the quick run orders the same way, and
-  ``disagreements``, the others by name.
+- against the runs in ``results/article`` (ranked as its leaderboard ranks them, so that a
+  folder still being run in parts counts too): ``article_runs``, how many there are,
+  ``separated_pairs``, the pairs of entries (each at its best latent size) whose 95 % intervals
+  of ``kl_forward`` the article run separates, ``agreeing_pairs``, how many of those the quick
+  run orders the same way, and ``disagreements``, the others by name.
 
 Run it on an otherwise idle machine: ``pytest benchmarks/test_quick_preset.py --benchmark-only``.
 """
@@ -28,10 +29,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from genbench.leaderboard import leaderboard
 from genbench.models import is_reference
-from genbench.results import read_leaderboard
+from genbench.results import ResultStore, read_leaderboard, records_to_frame
 
-ARTICLE = Path(__file__).resolve().parent.parent / "results" / "article" / "leaderboard.csv"
+ARTICLE = Path(__file__).resolve().parent.parent / "results" / "article"
 
 
 def best_rows(board: pd.DataFrame) -> pd.DataFrame:
@@ -94,9 +96,13 @@ def test_quick_preset_end_to_end(benchmark, tmp_path):
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2),
         "spiral_best_negative_space": round(float(spiral["negative_space_mean"].min()), 3),
     }
-    if ARTICLE.exists():
-        separated, agreeing, disagreements = verdicts(board, read_leaderboard(ARTICLE))
+    article = ResultStore(ARTICLE).records() if ARTICLE.is_dir() else {}
+    if article:
+        separated, agreeing, disagreements = verdicts(
+            board, leaderboard(records_to_frame(article.values()))
+        )
         info |= {
+            "article_runs": len(article),
             "separated_pairs": separated,
             "agreeing_pairs": agreeing,
             "disagreements": disagreements,
