@@ -458,8 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     import genbench.metrics
     import genbench.models  # noqa: F401
 
-    warnings.showwarning = _one_line_for_plugins(warnings.showwarning)
-    args = build_parser().parse_args(argv)
+    show = warnings.showwarning
+    warnings.showwarning = _one_line_for_plugins(show)  # for this command, not the caller after
+    try:
+        return _handle(build_parser().parse_args(argv))
+    finally:
+        warnings.showwarning = show
+
+
+def _handle(args: argparse.Namespace) -> int:
+    """Run the parsed command; bad input and failures become one line and an exit code."""
     try:
         return args.handler(args)
     except (

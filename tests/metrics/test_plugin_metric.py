@@ -1,6 +1,7 @@
 """A metric in someone else's package, found through the ``genbench.metrics`` entry-point group."""
 
 import sys
+import warnings
 
 import pytest
 
@@ -76,7 +77,9 @@ def test_an_entry_point_named_unlike_its_metric_is_skipped_with_a_warning(
 def test_a_plugin_that_fails_to_import_is_skipped_and_named(tmp_path, monkeypatch, cleanup, capsys):
     install(tmp_path, monkeypatch, "broken_metrics", "spread = broken_metrics:spread")
     (tmp_path / "broken_metrics.py").write_text("import not_a_module_anywhere\n")
+    show = warnings.showwarning
     assert main(["list"]) == 0  # the built-in metrics, models and targets are all there
+    assert warnings.showwarning is show  # a script calling main keeps its own warnings
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
         "genbench: warning: the metric plug-in 'spread' (broken_metrics:spread, package "
