@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from genbench.animation import write_animation
-from genbench.config import ConfigError, Preset, load_preset, preset_from_data, preset_to_dict
+from genbench.config import (
+    ConfigError,
+    ModelPlan,
+    Preset,
+    load_preset,
+    preset_from_data,
+    preset_to_dict,
+)
 from genbench.dask_executor import dashboard_link, execute_on_dask, is_dask
 from genbench.environment import provenance, resolve_device
 from genbench.executors import (
@@ -226,26 +233,56 @@ def folder_grid(plan: Plan, store: ResultStore) -> Plan:
             continue
         configs = {spec.key: spec.config() for spec in grid.runs}
         if all(configs.get(s.key) == s.config() for s in plan.runs):
-            return grid
+            # the same runs: the preset as given (its order, its description) is the grid
+            return plan if len(configs) == len(plan.runs) else grid
     return plan
 
 
 def merged_preset(folder: Preset, part: Preset) -> Preset | None:
-    """The grid holding both ``folder``'s and ``part``'s: their targets, entries and seeds
-    together, in ``folder``'s order with ``part``'s additions after. None when they are not
-    parts of one preset: another name, sample count, metrics or training set, or an entry of
-    the same name planned differently."""
+    """The grid covering both ``folder``'s and ``part``'s: their targets, entries (each with
+    the latent sizes, step counts, priors and βs of both) and seeds together, in ``folder``'s
+    order with ``part``'s additions after. None when they are not parts of one preset: another
+    name, sample count, metrics or training set, or an entry of the same name with another
+    family, hyperparameters or step budget for a target."""
     same = ("name", "num_samples", "metrics", "train_points")
     if any(getattr(folder, field) != getattr(part, field) for field in same):
         return None
-    if any(folder.models.get(name, plan) != plan for name, plan in part.models.items()):
-        return None
+    models = dict(folder.models)
+    for name, plan in part.models.items():
+        merged = merged_plan(models[name], plan) if name in models else plan
+        if merged is None:
+            return None
+        models[name] = merged
     return dataclasses.replace(
         folder,
-        targets=folder.targets + tuple(t for t in part.targets if t not in folder.targets),
-        models={**folder.models, **part.models},
+        targets=_union(folder.targets, part.targets),
+        models=models,
         seeds=max(folder.seeds, part.seeds),
     )
+
+
+def merged_plan(a: ModelPlan, b: ModelPlan) -> ModelPlan | None:
+    """One entry's plan covering two parts of it (``--latent-dims 1 2``, then ``3``), or None
+    when they differ in more than what a part selects."""
+    if a.family != b.family or dict(a.params) != dict(b.params):
+        return None
+    budgets = dict(a.target_steps)
+    for target, steps in b.target_steps.items():
+        if budgets.setdefault(target, steps) != steps:
+            return None
+    return dataclasses.replace(
+        a,
+        latent_dims=_union(a.latent_dims, b.latent_dims),
+        steps=tuple(sorted(set(a.steps) | set(b.steps))),
+        priors=_union(a.priors, b.priors),
+        betas=_union(a.betas, b.betas),
+        target_steps=budgets,
+    )
+
+
+def _union(first: Sequence[Any], second: Sequence[Any]) -> tuple[Any, ...]:
+    """The items of both, each once, in the order they first appear."""
+    return tuple(dict.fromkeys([*first, *second]))
 
 
 def _stored_preset(config: dict[str, Any] | None) -> Preset | None:

@@ -128,6 +128,17 @@ def test_a_folder_run_in_parts_of_one_preset_keeps_every_part(tmp_path, toy_pres
     assert ("eight_gaussians", "bad", 1) not in entries
 
 
+def test_parts_of_one_entry_grow_its_latent_sizes_and_step_counts(tmp_path, toy_preset):
+    out = tmp_path / "out"
+    quiet_run(toy_preset, out, models=["bad"], latent_dims=[1])
+    quiet_run(toy_preset, out, models=["bad"], latent_dims=[2], steps=[4, 8], resume=True)
+    board = quiet_run(toy_preset, out, models=["good"], resume=True)
+    bad = json.loads((out / "config.json").read_text())["preset"]["models"]["bad"]
+    assert bad["latent_dims"] == [1, 2] and bad["steps"] == [4, 8]
+    entries = set(zip(board["model"], board["latent_dim"], board["steps"], strict=True))
+    assert {("bad", 1, 8), ("bad", 2, 4), ("bad", 2, 8), ("good", 2, 8)} <= entries
+
+
 def test_a_folder_resumed_with_another_preset_takes_its_grid(tmp_path, toy_preset):
     out = tmp_path / "out"
     quiet_run(toy_preset, out, models=["bad"])
