@@ -3,8 +3,8 @@
 - ``gmm``: a Gaussian mixture with full covariances (scikit-learn's ``GaussianMixture``), its
   number of components chosen by BIC.
 - ``kde``: a Gaussian kernel density estimate, its bandwidth chosen by cross-validated
-  likelihood (evaluated exactly by ``genbench.kde.log_kde``, the KL metrics' dense sum: ten times
-  faster here than scikit-learn's tree-based ``KernelDensity``, and equal to it to 1e-12).
+  likelihood (evaluated exactly by ``genbench.kde.log_kde``, the KL metrics' dense sum: about 8
+  times faster here than scikit-learn's tree-based ``KernelDensity``, with the same bandwidths).
 
 Neither has a latent space or an optimiser: ``fit`` draws ``steps`` points from the target (one
 per "step") and estimates from them once; from a finite training set, ``steps`` of its
@@ -237,7 +237,7 @@ class KDE(Estimator):
     data's standard deviation (chosen on at most ``selection_points`` of the points)."""
 
     latent_dim: int = 2  # unused: a kernel density estimate has no latent space
-    device: str = "cpu"  # unused: scikit-learn runs on the CPU
+    device: str = "cpu"  # unused: the estimate runs on the CPU
     smallest: float = 0.002  # the smallest bandwidth tried, in data standard deviations
     largest: float = 0.5  # the largest
     candidates: int = 16  # bandwidths tried
