@@ -18,10 +18,13 @@ def test_quick_is_every_target_entry_latent_size_and_seed_in_stacks():
     assert sorted(spec.key for g in plan.groups for spec in g.runs) == sorted(
         spec.key for spec in plan.runs
     )
-    # the DDPM entry: one stack of 3 targets × 3 seeds
-    (ddpm,) = [g for g in plan.groups if g.family.name == "ddpm"]
-    assert len(ddpm.runs) == 9
-    assert plan.groups[0] is ddpm  # the longest group first
+    # the DDPM entry: a stack per step budget, the spiral's own (target_steps) and the others'
+    ddpm = {g.steps: g for g in plan.groups if g.family.name == "ddpm"}
+    assert sorted(ddpm) == [3500, 10000]
+    assert {spec.target for spec in ddpm[10000].runs} == {"spiral"} and len(ddpm[10000].runs) == 3
+    assert len(ddpm[3500].runs) == 6 and "spiral" not in {spec.target for spec in ddpm[3500].runs}
+    longest = max(g.steps * g.trainings for g in plan.groups)
+    assert plan.groups[0].steps * plan.groups[0].trainings == longest  # the longest group first
     oracle = [g for g in plan.groups if g.family.reference]
     assert len(oracle) == 9 and all(g.runs[0].steps == 0 for g in oracle)
     animated = sorted(key for g in plan.groups for key in g.record)
