@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -421,7 +422,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline",
         type=Path,
-        help="baseline JSON (default: results/benchmarks/samplers-DEVICE.json)",
+        help="baseline JSON (default: results/benchmarks/samplers-DEVICE-CPU.json, this kind of "
+        "machine's, or else samplers-DEVICE.json)",
     )
     parser.add_argument(
         "--threshold",
@@ -454,8 +456,28 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     if arguments.update and arguments.runs < 1:
         parser.error("--runs must be at least 1")
     if arguments.baseline is None:
-        arguments.baseline = ROOT / "results" / "benchmarks" / f"samplers-{arguments.device}.json"
+        arguments.baseline = default_baseline(arguments.device, this_cpu(), arguments.update)
     return arguments
+
+
+def this_cpu() -> str:
+    """This machine's CPU model and core count, as a file-name tag: ``intel-xeon-processor-x2``."""
+    import cpuinfo  # py-cpuinfo, which pytest-benchmark brings and names machines by
+
+    brand = cpuinfo.get_cpu_info().get("brand_raw", "unknown cpu")
+    words = re.sub(r"\((r|tm)\)", "", brand.lower())
+    return "-".join(re.findall(r"[a-z0-9]+", words)) + f"-x{os.cpu_count()}"
+
+
+def default_baseline(device: str, cpu: str, update: bool) -> Path:
+    """This kind of machine's baseline, ``samplers-<device>-<cpu>.json``, where there is one
+    (and always for ``--update``); else ``samplers-<device>.json``, the baseline of the machine
+    the project was first measured on. Normalised throughput carries over between CPU models
+    only roughly (an overhead-bound small batch was 0.6 of its AMD EPYC baseline on an Intel
+    Xeon), so each kind of machine keeps its own."""
+    folder = ROOT / "results" / "benchmarks"
+    own = folder / f"samplers-{device}-{cpu}.json"
+    return own if update or own.exists() else folder / f"samplers-{device}.json"
 
 
 def main(argv: Sequence[str] | None = None, run: Runner = run_benchmarks) -> int:

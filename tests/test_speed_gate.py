@@ -310,3 +310,22 @@ def test_the_planted_slowdown_still_applies():
 
     forward = check()
     assert forward.returncode == 0 or check("-R").returncode == 0, forward.stderr
+
+
+def test_each_kind_of_machine_is_gated_against_its_own_baseline(tmp_path, monkeypatch):
+    monkeypatch.setattr(gate, "ROOT", tmp_path)
+    folder = tmp_path / "results" / "benchmarks"
+    folder.mkdir(parents=True)
+    first = folder / "samplers-cpu.json"  # the machine the project was first measured on
+    assert gate.default_baseline("cpu", "intel-xeon-x2", update=False) == first
+    # --update writes this kind of machine's own, which the gate then takes
+    own = folder / "samplers-cpu-intel-xeon-x2.json"
+    assert gate.default_baseline("cpu", "intel-xeon-x2", update=True) == own
+    own.write_text("{}")
+    assert gate.default_baseline("cpu", "intel-xeon-x2", update=False) == own
+    assert gate.default_baseline("cpu", "amd-epyc-x2", update=False) == first
+
+
+def test_a_cpu_is_named_for_a_file():
+    parts = gate.this_cpu().split("-")
+    assert all(part.isalnum() for part in parts) and parts[-1].startswith("x")
