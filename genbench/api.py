@@ -294,9 +294,10 @@ def _stored_preset(config: dict[str, Any] | None) -> Preset | None:
 
 
 def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:
-    """Fill in the provenance of a finished run."""
+    """Fill in the provenance of a finished run (the device it ran on is the worker's own)."""
     for name, value in environment.items():
-        setattr(record, name, value)
+        if not (name == "device" and record.device):
+            setattr(record, name, value)
     record.preset = preset
     record.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -35,8 +37,28 @@ def provenance(device: str) -> dict[str, str]:
         "genbench_version": genbench_version(),
         "git_commit": git_commit(),
         "torch_version": torch.__version__,
-        "device": torch.cuda.get_device_name(device) if device.startswith("cuda") else "cpu",
+        "device": device_name(device),
     }
+
+
+def device_name(device: str) -> str:
+    """The hardware behind ``device``: the GPU's name, or the processor's (:func:`cpu_name`)."""
+    return torch.cuda.get_device_name(device) if device.startswith("cuda") else cpu_name()
+
+
+def cpu_name() -> str:
+    """``cpu`` with the processor's model and core count, for example
+    ``cpu: Intel(R) Xeon(R) Processor, 2 cores``; plain ``cpu`` where the model is unknown."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next(
+                (line.split(":", 1)[1] for line in cpuinfo if line.startswith("model name")), ""
+            )
+    except OSError:  # not Linux
+        model = platform.processor()
+    model = " ".join(model.split())
+    return f"cpu: {model}, {os.cpu_count()} cores" if model else "cpu"
 
 
 def git_commit() -> str:

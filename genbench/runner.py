@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from genbench.environment import device_name
 from genbench.frames import FRAME_IMAGES, NUM_FRAMES, FrameRecorder
 from genbench.metrics import score
 from genbench.models.base import GenerativeModel
@@ -66,6 +67,8 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     emit(Started())
     targets = [get_target(spec.target) for spec in group.runs]
     records = [new_record(spec, target) for spec, target in zip(group.runs, targets, strict=True)]
+    for record in records:
+        record.device = device_name(device)  # this machine's, on a cluster not the client's
     resolved = ResolvedParams()
     for record, spec in zip(records, group.runs, strict=True):
         try:

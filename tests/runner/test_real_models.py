@@ -43,7 +43,7 @@ def test_every_builtin_model_runs_end_to_end(tmp_path, capsys):
     ]
     assert (runs["status"] == "ok").all(), runs[["model", "error"]]
     assert (runs.loc[runs["model"] != "oracle", "train_seconds"] > 0).all()
-    assert (runs["samples_per_second"] > 0).all() and (runs["device"] == "cpu").all()
+    assert (runs["samples_per_second"] > 0).all() and runs["device"].str.startswith("cpu").all()
     # families with a fixed latent size ignore the sweep and run at 2
     assert runs.set_index("model").loc[["realnvp", "ddpm"], "latent_dim"].tolist() == [2, 2]
     board = pd.read_csv(out / "leaderboard.csv")

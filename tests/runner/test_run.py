@@ -1,17 +1,19 @@
 """`genbench run` end to end on a tiny grid: files, resume, failures, the leaderboard."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from genbench.api import floor, run
+from genbench.api import floor, run, stamp
 from genbench.cli import main
 from genbench.config import ConfigError
+from genbench.environment import cpu_name
 from genbench.metrics.base import default_metrics
 from genbench.registry import models
-from genbench.results import ResultsError
+from genbench.results import ResultsError, RunRecord
 
 TOY = """
 name = "toy"
@@ -74,6 +76,29 @@ def test_run_writes_every_file(toy_run):
     config = json.loads((out / "config.json").read_text())
     assert config["preset"]["name"] == "toy" and config["preset"]["seeds"] == 3
     assert pd.read_csv(out / "leaderboard.csv").shape[0] == len(board) == 2 * 4
+
+
+def test_each_run_names_the_processor_it_ran_on(toy_run):
+    out, _ = toy_run
+    device = pd.read_csv(out / "runs.csv")["device"]
+    assert (device == cpu_name()).all()
+    assert cpu_name() == "cpu" or cpu_name().endswith(f", {os.cpu_count()} cores")
+
+
+def test_a_workers_device_is_kept_over_the_clients():
+    record = RunRecord(
+        target="spiral",
+        model="good",
+        latent_dim=2,
+        seed=0,
+        steps=8,
+        num_samples=400,
+        target_fingerprint="f",
+        config={},
+        device="cpu: worker",
+    )
+    stamp(record, {"device": "cpu: client", "git_commit": "abc"}, "toy")
+    assert record.device == "cpu: worker" and record.git_commit == "abc"
 
 
 def quiet_run(preset, out, **options):
