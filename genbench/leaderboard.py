@@ -133,10 +133,13 @@ def shared_ranks(part: pd.DataFrame, name: str) -> pd.Series:
     Entries are ordered by distance of their mean to the metric's ideal value. The first entry
     of a group sets its rank; each following entry shares that rank while its interval overlaps
     the group leader's, else it starts a new group at its own position. Entries without a value
-    (every seed failed) rank last.
+    (every seed failed) rank last; where no entry has one (a metric of other targets), none is
+    ranked (``<NA>``).
     """
     ideal = metrics.get(name).ideal
     distance = (part[f"{name}_mean"] - ideal).abs()
+    if not np.isfinite(distance).any():
+        return pd.Series(pd.NA, index=part.index, dtype="Int64")
     order = distance.sort_values(kind="stable", na_position="last").index
     ranks = pd.Series(np.nan, index=part.index)
     leader = None
@@ -149,7 +152,7 @@ def shared_ranks(part: pd.DataFrame, name: str) -> pd.Series:
         else:
             leader = index
             ranks[index] = position
-    return ranks.astype(int)
+    return ranks.astype("Int64")
 
 
 def intervals_overlap(a: pd.Series, b: pd.Series, name: str) -> bool:

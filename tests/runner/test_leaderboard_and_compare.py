@@ -125,6 +125,16 @@ def test_rank_follows_distance_to_the_ideal_value():
     assert ranks["b"] == 1 and ranks["a"] == 2
 
 
+def test_an_entry_without_a_value_ranks_last_and_a_metric_without_any_ranks_none():
+    table = runs_table({("a", 2): [0.5, 0.5, 0.5], ("b", 2): [np.nan] * 3, ("c", 2): [0.9] * 3})
+    table.loc[table["status"] == "ok", "w2"] = 0.2  # "b" failed: no w2 either
+    table["mode_coverage"] = np.nan  # a metric no entry was scored for here
+    board = leaderboard(table).set_index("model")
+    assert board["w2_rank"].to_dict() == {"a": 1, "c": 1, "b": 3}
+    assert board["mode_coverage_rank"].isna().all()
+    assert board["rank"].notna().all()
+
+
 @pytest.fixture
 def boards(tmp_path):
     base = {
