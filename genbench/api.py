@@ -294,9 +294,10 @@ def _stored_preset(config: dict[str, Any] | None) -> Preset | None:
 
 
 def stamp(record: RunRecord, environment: dict[str, str], preset: str) -> None:
-    """Fill in the provenance of a finished run (the device it ran on is the worker's own)."""
+    """Fill in the provenance of a finished run that the worker did not (it names its own
+    device)."""
     for name, value in environment.items():
-        if not (name == "device" and record.device):
+        if not getattr(record, name):
             setattr(record, name, value)
     record.preset = preset
     record.finished_at = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -46,6 +47,7 @@ def device_name(device: str) -> str:
     return torch.cuda.get_device_name(device) if device.startswith("cuda") else cpu_name()
 
 
+@functools.cache  # the processor does not change under a running process
 def cpu_name() -> str:
     """``cpu`` with the processor's model and core count, for example
     ``cpu: Intel(R) Xeon(R) Processor, 2 cores``; plain ``cpu`` where the model is unknown."""

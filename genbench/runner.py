@@ -67,8 +67,9 @@ def run_group(group: RunGroup, device: str, on_event: EventSink | None = None) -
     emit(Started())
     targets = [get_target(spec.target) for spec in group.runs]
     records = [new_record(spec, target) for spec, target in zip(group.runs, targets, strict=True)]
+    hardware = device_name(device)  # this machine's: on a cluster, not the client's
     for record in records:
-        record.device = device_name(device)  # this machine's, on a cluster not the client's
+        record.device = hardware
     resolved = ResolvedParams()
     for record, spec in zip(records, group.runs, strict=True):
         try:
