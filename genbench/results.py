@@ -328,7 +328,8 @@ def read_table(path: str | Path, required: list[str], what: str) -> pd.DataFrame
     return table
 
 
-def _numeric(table: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
+def _numeric(table: pd.DataFrame, columns: Iterable[str], path: Path) -> pd.DataFrame:
+    """``table`` with ``columns`` as numbers; ResultsError naming the first that is not."""
     for column in columns:
         try:
             table[column] = pd.to_numeric(table[column], errors="raise")
@@ -336,12 +337,16 @@ def _numeric(table: pd.DataFrame, columns: Iterable[str], path: Path) -> None:
             raise ResultsError(
                 f"{path}: column {column} holds values that are not numbers"
             ) from None
+    # each column set apart is a block of its own: a wide table (every opt-in metric) would
+    # reach pandas' fragmentation warning in whatever next adds a column
+    return table.copy()
 
 
 def read_runs(path: str | Path) -> pd.DataFrame:
     """A ``runs.csv``: one row per run; ResultsError if it is not one."""
     table = read_table(path, [*RUN_ID, "status"], "runs table")
-    _numeric(table, ["seed", *(m for m in metrics.available() if m in table.columns)], Path(path))
+    numbers = ["seed", *(m for m in metrics.available() if m in table.columns)]
+    table = _numeric(table, numbers, Path(path))
     if table.duplicated(RUN_ID).any():
         raise ResultsError(f"{path}: repeated ({', '.join(RUN_ID)}) rows")
     return table
@@ -362,7 +367,7 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
             if f"{name}_{statistic}" not in table.columns:
                 raise ResultsError(f"{path} has no column {name}_{statistic}")
     statistics = [c for c in table.columns if c.endswith(("_mean", "_std", "_ci_low", "_ci_high"))]
-    _numeric(table, ["seeds", "failed", "rank", *statistics], path)
+    table = _numeric(table, ["seeds", "failed", "rank", *statistics], path)
     if table.duplicated(entry).any():
         raise ResultsError(f"{path}: repeated ({', '.join(entry)}) rows")
     return table
