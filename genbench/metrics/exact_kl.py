@@ -7,11 +7,15 @@ target's own sampler (the oracle, whose ``log_prob`` is the target's) scores exa
 reads the trained model, not its samples, so it is scored in a grid's runs, not by
 ``genbench score``; both metrics are opt-in (a preset's ``metrics``, or ``--metrics``).
 
-- ``kl_exact``: for models whose ``log_prob`` is exact (RealNVP, the oracle). NaN for the others.
+- ``kl_exact``: for models whose ``log_prob`` is exact (RealNVP, flow matching, the classical
+  baselines ``gmm``, ``kde`` and ``bayesnet``, the oracle). NaN for the others.
 - ``kl_upper``: for every model with a ``log_prob``. Where it is a lower bound on log q (the
   VAE's importance-weighted ELBO), E_p[log p − bound] is an *upper bound* on KL(p ‖ q), as tight
   as the bound; where it is exact, it is the KL itself. NaN for models without a density (the
   GAN, DDPM).
+- ``kl_elbo``: the same upper bound from the plain ELBO, for models that have one (the VAE):
+  looser than ``kl_upper``'s, never below it, and what the VAE's training objective says of its
+  fit. Their gap is what importance weighting gains. NaN for the others.
 
 Set them beside ``kl_forward``, which estimates KL(p ‖ q̂) for the KDE q̂ of the samples: a model
 can be near 0 here and still pay ``kl_forward``'s smoothing floor there.
@@ -20,6 +24,7 @@ can be near 0 here and still pay ``kl_forward``'s smoothing floor there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -32,7 +37,8 @@ NUM_REFERENCE = 10_000  # fresh target draws per estimate: a standard error of s
 
 
 class DensityModel(Protocol):
-    """What these metrics read of a trained model (a ``GenerativeModel``)."""
+    """What these metrics read of a trained model (a ``GenerativeModel``); a model with an
+    ELBO (the VAE) also has ``elbo(x)``, a lower bound on log q(x) like ``log_prob``."""
 
     has_log_prob: bool
     log_prob_is_bound: bool
@@ -40,13 +46,13 @@ class DensityModel(Protocol):
     def log_prob(self, x: np.ndarray) -> np.ndarray: ...
 
 
-def paired_kl(target: Target, model: DensityModel, seed: int) -> float:
-    """E_{x~p}[log p(x) − log q(x)] over ``NUM_REFERENCE`` fresh target draws, in nats; +∞ if
-    the model gives some draw no density at all."""
-    # the same draws for both metrics: for an exact density they are the same number
+def paired_kl(target: Target, log_density: Callable[[np.ndarray], np.ndarray], seed: int) -> float:
+    """E_{x~p}[log p(x) − log_density(x)] over ``NUM_REFERENCE`` fresh target draws, in nats;
+    +∞ if ``log_density`` gives some draw no density at all."""
+    # the same draws for every metric here: for an exact density they are the same number
     reference = target.sample(NUM_REFERENCE, derive_seed(seed, "exact_kl"))
     log_p = target.log_prob(reference)
-    log_q = np.asarray(model.log_prob(reference), dtype=np.float64)
+    log_q = np.asarray(log_density(reference), dtype=np.float64)
     if np.isneginf(log_q).any():
         return math.inf
     return float(np.mean(log_p - log_q))
@@ -71,7 +77,7 @@ def kl_exact(target: Target, samples: np.ndarray, *, seed: int = 0, model: Densi
     without one, or whose ``log_prob`` is only a bound. ``samples`` are not read."""
     if not model.has_log_prob or model.log_prob_is_bound:
         return math.nan
-    return paired_kl(target, model, seed)
+    return paired_kl(target, model.log_prob, seed)
 
 
 @metric(
@@ -93,4 +99,26 @@ def kl_upper(target: Target, samples: np.ndarray, *, seed: int = 0, model: Densi
     ``samples`` are not read."""
     if not model.has_log_prob:
         return math.nan
-    return paired_kl(target, model, seed)
+    return paired_kl(target, model.log_prob, seed)
+
+
+@metric(
+    "kl_elbo",
+    ideal=0.0,
+    description="upper bound on KL(p ‖ q), nats, from the model's ELBO (the VAE's; looser "
+    "than kl_upper's); NaN for a model without one",
+    label="KL(p ‖ q), ELBO bound",
+    short_label="KL ≤ ELBO",
+    unit="nats",
+    bounds=(0.0, math.inf),
+    practical_change=0.02,
+    default=False,
+    uses_model=True,
+)
+def kl_elbo(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
+    """E_p[log p − ELBO]: an upper bound on KL(p ‖ q), at least ``kl_upper``'s for a VAE (see
+    the module); NaN for a model without an ELBO. ``samples`` are not read."""
+    elbo = getattr(model, "elbo", None)
+    if elbo is None:
+        return math.nan
+    return paired_kl(target, elbo, seed)

@@ -319,22 +319,40 @@ class VAE(StackableModel):
         ``x`` is (n, 2); K = ``log_prob_samples``. A conditional VAE's is
         log Σ_y p(y) · bound(x | y) over its labels: a lower bound on log Σ_y p(y) q(x | y).
         """
+        return self._lower_bound(x, importance_weighted=True)
+
+    @torch.inference_mode()
+    def elbo(self, x: np.ndarray) -> np.ndarray:
+        """(1/K) Σ_k log p(x, z_k) / q(z_k | x), z_k ~ q(z | x): the ELBO at each point, (n,),
+        averaged over the same K draws as ``log_prob``, whose bound it never exceeds (Jensen).
+
+        The looser of the two lower bounds on log q(x): the one the VAE is trained on (at
+        β = 1). A conditional VAE's is log Σ_y p(y) · exp(ELBO(x | y)).
+        """
+        return self._lower_bound(x, importance_weighted=False)
+
+    def _lower_bound(self, x: np.ndarray, importance_weighted: bool) -> np.ndarray:
         check_fitted(self, "encoder_")
         points = self.standardizer_(as_batch(x, self.device))  # (n, 2), standardised
         if not self.conditional:
-            return self._bound(points).double().cpu().numpy()
+            return self._bound(points, None, importance_weighted).double().cpu().numpy()
         masses = self.labels_.masses[: self.labels_.count]
         per_label = torch.stack(
             [
-                self._bound(points, one_hot(torch.tensor(label, device=self.device))) + mass.log()
+                self._bound(
+                    points, one_hot(torch.tensor(label, device=self.device)), importance_weighted
+                )
+                + mass.log()
                 for label, mass in enumerate(masses)
             ]
         )  # (labels, n)
         return torch.logsumexp(per_label, dim=0).double().cpu().numpy()
 
-    def _bound(self, points: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
-        """The importance-weighted bound at standardised ``points`` (n, 2), in the target's
-        units, (n,); given the one-hot ``label`` for a conditional VAE."""
+    def _bound(
+        self, points: torch.Tensor, label: torch.Tensor | None, importance_weighted: bool
+    ) -> torch.Tensor:
+        """The importance-weighted bound (or the ELBO) at standardised ``points`` (n, 2), in
+        the target's units, (n,); given the one-hot ``label`` for a conditional VAE."""
         rng = generator(derive_seed(0, "log_prob"), self.device)
         num_draws = self.log_prob_samples
         chunk = max(1, 2**20 // (num_draws * max(self.latent_dim, self.width)))
@@ -349,6 +367,9 @@ class VAE(StackableModel):
                 + gaussian_log_prob(z, torch.zeros_like(z), torch.zeros_like(z))  # log p(z)
                 - gaussian_log_prob(z, z_mean, z_log_var)  # log q(z | x)
             )  # (K, m)
-            bound = torch.logsumexp(log_weights, dim=0) - math.log(num_draws)
+            if importance_weighted:
+                bound = torch.logsumexp(log_weights, dim=0) - math.log(num_draws)
+            else:
+                bound = log_weights.mean(dim=0)
             bounds.append(bound + self.standardizer_.log_abs_det())  # in the target's units
         return torch.cat(bounds)

@@ -35,7 +35,7 @@ def test_a_built_in_preset_plans_the_grid_its_documentation_states(name):
 
 def test_the_metrics_preset_scores_every_opt_in_metric_of_the_2d_targets():
     opt_in = {m.name for m in registered("points") if not m.default and not m.uses_model}
-    opt_in |= {"kl_exact", "kl_upper"}  # the ones that read a model with a density
+    opt_in |= {"kl_exact", "kl_upper", "kl_elbo"}  # the ones that read a model with a density
     preset = load_preset("metrics")
     assert opt_in <= set(preset.metrics)
     assert preset.train_points  # memorisation needs a training set
