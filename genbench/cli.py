@@ -20,6 +20,7 @@ from genbench.config import ConfigError
 from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
 from genbench.metrics import score
+from genbench.metrics.base import GROUPS, expand_groups
 from genbench.metrics.score import MIN_TRAINING_POINTS
 from genbench.registry import PluginWarning, UnknownNameError, metrics, models, targets
 from genbench.results import ResultsError
@@ -71,7 +72,8 @@ def add_score(commands: argparse._SubParsersAction) -> None:
         nargs="+",
         metavar="METRIC",
         default=[],
-        help="opt-in metrics to score as well as the default ones (see 'genbench list')",
+        help="opt-in metrics, or groups of them, to score as well as the default ones "
+        "(see 'genbench list')",
     )
     parser.add_argument(
         "--training",
@@ -85,6 +87,7 @@ def add_score(commands: argparse._SubParsersAction) -> None:
 def run_score(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     samples = load_samples(args.samples, dim=target.dim)
+    args.metrics = expand_groups(args.metrics)  # a group's name stands for its metrics
     other_kind = [name for name in args.metrics if target.kind not in metrics.get(name).kinds]
     if other_kind:
         raise ConfigError(
@@ -200,7 +203,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "--metrics",
         nargs="+",
         metavar="METRIC",
-        help="opt-in metrics to score besides the default ones and the preset's (see 'list')",
+        help="opt-in metrics, or groups of them, to score besides the default ones and the "
+        "preset's (see 'list')",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument(
@@ -409,6 +413,9 @@ def run_list(args: argparse.Namespace) -> int:
         ideal = "diagnostic" if metric.ideal is None else f"ideal {metric.ideal:g}"
         scores = " [images]" if metric.kinds == ("images",) else ""
         print(f"  {name:<16} {ideal}: {metric.description}{opt_in}{scores}")
+    print("metric groups (one name for several, wherever metrics are named):")
+    for name, members in GROUPS.items():
+        print(f"  {name:<16} {', '.join(members)}")
     return EXIT_OK
 
 

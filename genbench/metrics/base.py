@@ -21,7 +21,7 @@ so that adding a metric is one new module::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -178,6 +178,9 @@ def metric(
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
 
+    if name in GROUPS:
+        raise ValueError(f"{name} names a group of metrics ({', '.join(GROUPS[name])})")
+
     def decorate(function: MetricFunction) -> Metric:
         return metrics.register(name)(
             Metric(
@@ -203,6 +206,28 @@ def metric(
     return decorate
 
 
+# Names that ask for several metrics at once wherever metrics are named (a preset's ``metrics``,
+# ``--metrics``, ``metrics=`` in Python): metrics read together, as their papers report them.
+GROUPS: dict[str, tuple[str, ...]] = {
+    # PacGAN's and VEEGAN's mode-collapse metrics
+    "modes": ("high_quality", "modes_captured", "modes_kl"),
+    # Naeem et al. (2020): precision, recall, density and coverage of k-NN balls
+    "prdc": ("precision", "recall", "density", "coverage_prdc"),
+    # KL(p ‖ q) from a model's own density, and the VAE's two upper bounds on it
+    "density_kl": ("kl_exact", "kl_upper", "kl_elbo"),
+}
+
+
+def expand_groups(names: Iterable[str]) -> list[str]:
+    """``names`` with each group's name (``GROUPS``) replaced by its metrics, once each, in
+    the order asked.
+
+    >>> expand_groups(["c2st", "modes", "modes_kl"])
+    ['c2st', 'high_quality', 'modes_captured', 'modes_kl']
+    """
+    return list(dict.fromkeys(member for name in names for member in GROUPS.get(name, (name,))))
+
+
 def registered(kind: str | None = None) -> list[Metric]:
     """Every registered metric, plug-ins included, in registration order (the column order);
     with ``kind``, those that score targets of that kind."""
@@ -217,9 +242,10 @@ def default_metrics(kind: str = "points") -> list[str]:
 
 
 def selected_metrics(extra: Sequence[str] = (), kind: str = "points") -> list[str]:
-    """The default metrics of ``kind`` and the opt-in metrics ``extra`` names that score that
-    kind, in registration order; UnknownNameError (a KeyError) listing the registered metrics
-    for a name that is not one."""
+    """The default metrics of ``kind`` and the opt-in metrics ``extra`` names (metrics or
+    groups of them) that score that kind, in registration order; UnknownNameError (a
+    KeyError) listing the registered metrics for a name that is not one."""
+    extra = expand_groups(extra)
     for name in extra:
         metrics.get(name)  # an UnknownNameError listing the registered metrics
     return [m.name for m in registered(kind) if m.default or m.name in extra]

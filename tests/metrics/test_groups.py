@@ -1,0 +1,69 @@
+"""A group's name asks for its metrics wherever metrics are named: a preset, --metrics,
+``metrics=`` in Python; ``genbench list`` shows the groups."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genbench.cli import main
+from genbench.config import load_preset
+from genbench.metrics import score
+from genbench.metrics.base import GROUPS, expand_groups, metric
+from genbench.plan import make_plan
+from genbench.registry import metrics
+from genbench.targets import get_target
+
+MODES = ["high_quality", "modes_captured", "modes_kl"]
+PRESET = """
+name = "groups"
+targets = ["ring8"]
+seeds = 1
+num_samples = 2500
+metrics = ["modes"]
+
+[models.gmm]
+steps = 500
+"""
+
+
+def test_every_member_of_a_group_is_a_registered_opt_in_metric():
+    for members in GROUPS.values():
+        assert all(not metrics.get(name).default for name in members)
+
+
+def test_a_group_expands_in_place_and_once():
+    assert expand_groups(["c2st", "modes", "modes_kl", "mmd2"]) == ["c2st", *MODES, "mmd2"]
+    assert expand_groups(["prdc"]) == ["precision", "recall", "density", "coverage_prdc"]
+
+
+def test_score_takes_a_group():
+    target = get_target("ring8")
+    values = score(target, target.sample(2500, seed=0), extra=["modes"])
+    assert set(MODES) <= set(values) and values["modes_captured"] == 1.0
+
+
+def test_a_preset_and_the_command_line_take_a_group(tmp_path):
+    (tmp_path / "grid.toml").write_text(PRESET)
+    plan = make_plan(load_preset(str(tmp_path / "grid.toml")), metrics=["prdc"])
+    assert plan.preset.metrics == (*MODES, "precision", "recall", "density", "coverage_prdc")
+    assert all(set(spec.metrics) == set(plan.preset.metrics) for spec in plan.runs)
+
+
+def test_genbench_score_takes_a_group(tmp_path, capsys):
+    path = tmp_path / "samples.npy"
+    np.save(path, get_target("grid25").sample(2500, seed=0))
+    assert main(["score", str(path), "--target", "grid25", "--metrics", "modes", "--json"]) == 0
+    values = json.loads(capsys.readouterr().out)["metrics"]
+    assert set(MODES) <= set(values) and values["modes_captured"] == 1.0
+
+
+def test_genbench_list_shows_the_groups(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "modes            high_quality, modes_captured, modes_kl" in out
+
+
+def test_a_metric_cannot_take_a_group_s_name():
+    with pytest.raises(ValueError, match="names a group of metrics"):
+        metric("modes", ideal=0.0, description="", label="", short_label="")
