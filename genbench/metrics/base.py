@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from genbench.registry import metrics
+from genbench.registry import UnknownNameError, metrics
 from genbench.targets.base import KINDS, Target
 
 MetricFunction = Callable[..., float]  # (target, samples (n, 2), *, seed) -> value
@@ -225,6 +225,9 @@ def expand_groups(names: Iterable[str]) -> list[str]:
     >>> expand_groups(["c2st", "modes", "modes_kl"])
     ['c2st', 'high_quality', 'modes_captured', 'modes_kl']
     """
+    names = list(names)
+    if clash := [name for name in names if name in GROUPS and name in metrics.available()]:
+        raise ValueError(f"{clash[0]} is both a metric (a plug-in's) and a group of metrics")
     return list(dict.fromkeys(member for name in names for member in GROUPS.get(name, (name,))))
 
 
@@ -247,7 +250,10 @@ def selected_metrics(extra: Sequence[str] = (), kind: str = "points") -> list[st
     KeyError) listing the registered metrics for a name that is not one."""
     extra = expand_groups(extra)
     for name in extra:
-        metrics.get(name)  # an UnknownNameError listing the registered metrics
+        try:
+            metrics.get(name)
+        except UnknownNameError as error:  # it lists the metrics: add the groups
+            raise UnknownNameError(f"{error}; groups: {', '.join(GROUPS)}") from None
     return [m.name for m in registered(kind) if m.default or m.name in extra]
 
 

@@ -5,7 +5,7 @@ target draws of the target's exact log-density minus the model's ``log_prob`` at
 (the paired estimator): no KDE smooths the samples, so there is no smoothing floor, and the
 target's own sampler (the oracle, whose ``log_prob`` is the target's) scores exactly 0. It
 reads the trained model, not its samples, so it is scored in a grid's runs, not by
-``genbench score``; both metrics are opt-in (a preset's ``metrics``, or ``--metrics``).
+``genbench score``; all three metrics are opt-in (a preset's ``metrics``, or ``--metrics``).
 
 - ``kl_exact``: for models whose ``log_prob`` is exact (RealNVP, flow matching, the classical
   baselines ``gmm``, ``kde`` and ``bayesnet``, the oracle). NaN for the others.

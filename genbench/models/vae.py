@@ -326,8 +326,9 @@ class VAE(StackableModel):
         """(1/K) Σ_k log p(x, z_k) / q(z_k | x), z_k ~ q(z | x): the ELBO at each point, (n,),
         averaged over the same K draws as ``log_prob``, whose bound it never exceeds (Jensen).
 
-        The looser of the two lower bounds on log q(x): the one the VAE is trained on (at
-        β = 1). A conditional VAE's is log Σ_y p(y) · exp(ELBO(x | y)).
+        The looser of the two lower bounds on log q(x), and for an unconditional VAE the one
+        it is trained on (at β = 1). A conditional VAE's is log Σ_y p(y) · exp(ELBO(x | y)),
+        a lower bound on log Σ_y p(y) q(x | y) (it trains on ELBO(x | y) at each point's label).
         """
         return self._lower_bound(x, importance_weighted=False)
 

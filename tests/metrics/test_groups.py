@@ -4,6 +4,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genbench.cli import main
@@ -30,6 +31,14 @@ steps = 500
 def test_every_member_of_a_group_is_a_registered_opt_in_metric():
     for members in GROUPS.values():
         assert all(not metrics.get(name).default for name in members)
+    assert not set(GROUPS) & set(metrics.available())
+
+
+def test_a_plug_in_metric_named_as_a_group_is_refused(monkeypatch):
+    available = metrics.available()
+    monkeypatch.setattr(metrics, "available", lambda: [*available, "modes"])
+    with pytest.raises(ValueError, match="both a metric"):
+        expand_groups(["modes"])
 
 
 def test_a_group_expands_in_place_and_once():
@@ -61,7 +70,27 @@ def test_genbench_score_takes_a_group(tmp_path, capsys):
 def test_genbench_list_shows_the_groups(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "modes            high_quality, modes_captured, modes_kl" in out
+    for name, members in GROUPS.items():
+        assert f"{name:<16} {', '.join(members)}" in out
+
+
+def test_a_misspelt_name_lists_the_metrics_and_the_groups(tmp_path, capsys):
+    path = tmp_path / "samples.npy"
+    np.save(path, get_target("ring8").sample(500, seed=0))
+    assert main(["score", str(path), "--target", "ring8", "--metrics", "mode"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "unknown metric 'mode'" in err and "groups: modes, prdc, density_kl" in err
+
+
+def test_genbench_run_takes_a_group(tmp_path):
+    (tmp_path / "grid.toml").write_text(PRESET)
+    out = tmp_path / "out"
+    argv = ["run", "--preset", str(tmp_path / "grid.toml"), "--metrics", "prdc"]
+    assert main([*argv, "--workers", "1", "--quiet", "--no-report", "--out", str(out)]) == 0
+    runs = pd.read_csv(out / "runs.csv")
+    assert {*MODES, "precision", "recall", "density", "coverage_prdc"} <= set(runs.columns)
+    assert runs[MODES].notna().all().all()
 
 
 def test_a_metric_cannot_take_a_group_s_name():

@@ -143,6 +143,12 @@ def test_the_conditional_vaes_density_bound_integrates_to_at_most_one(cvae):
     assert cvae.log_prob(x).mean() < EIGHT.log_prob(x).mean()
 
 
+def test_a_conditional_vaes_elbo_bounds_its_density_below_the_importance_weighted_bound(cvae):
+    x = EIGHT.sample(500, seed=6)
+    elbo, bound = cvae.elbo(x), cvae.log_prob(x)
+    assert (elbo <= bound + 1e-5).all() and (elbo < bound - 1e-3).any()
+
+
 def test_a_conditional_vaes_rate_and_distortion_code_each_point_given_its_region(cvae):
     x = EIGHT.sample(2000, seed=6)
     rate, distortion = cvae.rate_distortion(x, seed=0, labels=EIGHT.label_of(x))

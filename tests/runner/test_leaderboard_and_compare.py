@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -322,3 +323,14 @@ def test_compare_warns_when_the_runs_drew_other_numbers_of_samples():
         warnings = compare(a, b).warnings
         assert any("the samples per run differ (5000 vs 4000)" in w for w in warnings)
     assert compare(old, old).warnings == []
+
+
+def test_a_leaderboard_with_every_metric_reads_back_without_fragmentation(tmp_path):
+    # every registered metric: five columns each, which pandas would hold as one block per
+    # column if they were converted one at a time, and warn of in the next column added
+    path = tmp_path / "leaderboard.csv"
+    leaderboard(runs_table({("oracle", 0): [0.1, 0.2], ("gan", 2): [0.3, 0.5]})).to_csv(path)
+    board = read_leaderboard(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        board.assign(extra=1.0)
