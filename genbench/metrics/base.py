@@ -88,6 +88,9 @@ class Metric:
     # densities, or "images", whose metrics read a classifier's features. A run is scored with
     # the metrics of its target's kind; each kind has its own ranking metric.
     kinds: tuple[str, ...] = ("points",)
+    # The metric it is read against: tables and figures show it right after that one, where
+    # both are scored (``kl_exact`` beside ``kl_forward``). None: its registration order.
+    beside: str | None = None
 
     def __post_init__(self) -> None:
         # A plug-in's mistake shows where it is declared, not as a wrong axis in a report.
@@ -174,6 +177,7 @@ def metric(
     uses_model: bool = False,
     uses_training: bool = False,
     kinds: tuple[str, ...] = ("points",),
+    beside: str | None = None,
 ) -> Callable[[MetricFunction], Metric]:
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
@@ -200,10 +204,33 @@ def metric(
                 uses_model=uses_model,
                 uses_training=uses_training,
                 kinds=tuple(kinds),
+                beside=beside,
             )
         )
 
     return decorate
+
+
+def display_order(names: Sequence[str]) -> list[str]:
+    """``names`` as tables and figures show them: in the order given, except that a metric
+    declared ``beside`` another among them comes right after it (and after any placed there
+    before it), so chains stay together: kl_forward, kl_exact, kl_upper, kl_elbo."""
+    names = list(dict.fromkeys(names))
+    followers: dict[str, list[str]] = {name: [] for name in names}
+    leaders = []
+    for name in names:
+        anchor = metrics.get(name).beside
+        (followers[anchor] if anchor in followers and anchor != name else leaders).append(name)
+    order: list[str] = []
+
+    def place(name: str) -> None:
+        order.append(name)
+        for follower in followers[name]:
+            place(follower)
+
+    for name in leaders:
+        place(name)
+    return order + [name for name in names if name not in order]  # a cycle keeps its order
 
 
 # Names that ask for several metrics at once wherever metrics are named (a preset's ``metrics``,

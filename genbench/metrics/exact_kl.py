@@ -71,6 +71,7 @@ def paired_kl(target: Target, log_density: Callable[[np.ndarray], np.ndarray], s
     practical_change=0.02,
     default=False,
     uses_model=True,
+    beside="kl_forward",  # the same divergence without the KDE's smoothing
 )
 def kl_exact(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
     """KL(p ‖ q) of a model with an exact ``log_prob`` (see the module); NaN for a model
@@ -92,6 +93,7 @@ def kl_exact(target: Target, samples: np.ndarray, *, seed: int = 0, model: Densi
     practical_change=0.02,
     default=False,
     uses_model=True,
+    beside="kl_exact",
 )
 def kl_upper(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
     """E_p[log p − log_prob]: KL(p ‖ q) where ``log_prob`` is exact, an upper bound on it where
@@ -114,6 +116,7 @@ def kl_upper(target: Target, samples: np.ndarray, *, seed: int = 0, model: Densi
     practical_change=0.02,
     default=False,
     uses_model=True,
+    beside="kl_upper",
 )
 def kl_elbo(target: Target, samples: np.ndarray, *, seed: int = 0, model: DensityModel) -> float:
     """E_p[log p − ELBO]: an upper bound on KL(p ‖ q), at least ``kl_upper``'s for a VAE (see

@@ -18,6 +18,7 @@ import pandas as pd
 
 from genbench.animation import ANIMATION_FOLDER, caption
 from genbench.leaderboard import RANK_METRIC
+from genbench.metrics.base import display_order
 from genbench.models import is_reference
 from genbench.registry import UnknownNameError, targets
 from genbench.results import (
@@ -89,7 +90,7 @@ def load_results(folder: str | Path) -> Results:
         board = read_leaderboard(folder / "leaderboard.csv")
     except ResultsError as error:
         raise ReportError(str(error)) from None
-    metric_names = leaderboard_metrics(board)
+    metric_names = display_order(leaderboard_metrics(board))
     full_board = board
     if "steps" in board.columns:  # a convergence study: the figures show the longest training
         board = board[board["steps"] == board.groupby(ID)["steps"].transform("max")]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genbench.metrics.base import display_order
 from genbench.registry import metrics
 from genbench.report.folder import Results
 from genbench.results import RUN_ID
@@ -17,8 +18,7 @@ def table_columns(results: Results) -> list[str]:
     """The metric columns of the tables: the ranking metric, the headline metrics, the rest,
     each in registry order."""
     headline = [m for m in results.metric_names if metrics.get(m).headline]
-    order = [results.rank_metric, *headline, *results.metric_names]
-    return list(dict.fromkeys(order))
+    return display_order([results.rank_metric, *headline, *results.metric_names])
 
 
 def leaderboard_rows(results: Results) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
-"""A group's name asks for its metrics wherever metrics are named: a preset, --metrics,
+"""Metrics asked for and shown together. A group's name asks for its metrics wherever metrics
+are named: a preset, --metrics,
 ``metrics=`` in Python; ``genbench list`` shows the groups."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -10,9 +12,10 @@ import pytest
 from genbench.cli import main
 from genbench.config import load_preset
 from genbench.metrics import score
-from genbench.metrics.base import GROUPS, expand_groups, metric
+from genbench.metrics.base import GROUPS, display_order, expand_groups, metric
 from genbench.plan import make_plan
 from genbench.registry import metrics
+from genbench.report.table import table_columns
 from genbench.targets import get_target
 
 MODES = ["high_quality", "modes_captured", "modes_kl"]
@@ -96,3 +99,22 @@ def test_genbench_run_takes_a_group(tmp_path):
 def test_a_metric_cannot_take_a_group_s_name():
     with pytest.raises(ValueError, match="names a group of metrics"):
         metric("modes", ideal=0.0, description="", label="", short_label="")
+
+
+def test_the_exact_kl_and_its_bounds_are_shown_beside_kl_forward():
+    registered_order = ["kl_forward", "kl_reverse", "w1", "c2st", "kl_exact", "kl_upper", "kl_elbo"]
+    assert display_order(registered_order) == [
+        "kl_forward", "kl_exact", "kl_upper", "kl_elbo", "kl_reverse", "w1", "c2st",
+    ]  # fmt: skip
+    # without kl_exact the bounds keep their place, together
+    assert display_order(["kl_forward", "w1", "kl_upper", "kl_elbo"]) == [
+        "kl_forward", "w1", "kl_upper", "kl_elbo",
+    ]  # fmt: skip
+    # the report's table: the ranking metric, what sits beside it, then the headline metrics
+    names = ["kl_forward", "kl_reverse", "w1", "w2", "mode_coverage", "negative_space", "c2st"]
+    names += ["kl_exact", "kl_upper", "kl_elbo"]
+    results = SimpleNamespace(rank_metric="kl_forward", metric_names=names)
+    assert table_columns(results) == [
+        "kl_forward", "kl_exact", "kl_upper", "kl_elbo", "w2", "mode_coverage",
+        "negative_space", "kl_reverse", "w1", "c2st",
+    ]  # fmt: skip
