@@ -534,9 +534,12 @@ def make_plan(preset: Preset, *, animate: bool = True, **overrides: Any) -> Plan
     the grid cannot run. ``animate`` records the default animations' runs."""
     preset = narrow(preset, **overrides)
     validate(preset)
+    # counted on one seed first (the grid is that many runs per seed): a typo such as
+    # --seeds 100000 is refused at once, before millions of runs are listed
+    size = len(expand(dataclasses.replace(preset, seeds=1))) * preset.seeds
+    if size > MAX_RUNS:
+        raise ConfigError(f"the grid has {size:,} runs; at most {MAX_RUNS:,} are allowed")
     runs = expand(preset)
-    if len(runs) > MAX_RUNS:
-        raise ConfigError(f"the grid has {len(runs):,} runs; at most {MAX_RUNS:,} are allowed")
     for spec in {(spec.model, spec.latent_dim): spec for spec in runs}.values():
         check_buildable(spec)
     return Plan(preset, tuple(runs), tuple(group(runs, animate)))
