@@ -20,7 +20,7 @@ from genbench.config import ConfigError
 from genbench.environment import genbench_version
 from genbench.io import InputError, load_samples
 from genbench.metrics import score
-from genbench.metrics.base import GROUPS, expand_groups, selected_metrics
+from genbench.metrics.base import GROUPS, metric_names
 from genbench.metrics.score import MIN_TRAINING_POINTS
 from genbench.registry import PluginWarning, UnknownNameError, metrics, models, targets
 from genbench.results import ResultsError
@@ -87,8 +87,7 @@ def add_score(commands: argparse._SubParsersAction) -> None:
 def run_score(args: argparse.Namespace) -> int:
     target = get_target(args.target)
     samples = load_samples(args.samples, dim=target.dim)
-    args.metrics = expand_groups(args.metrics)  # a group's name stands for its metrics
-    selected_metrics(args.metrics)  # an unknown name: one line listing metrics and groups
+    args.metrics = metric_names(args.metrics)  # a group's name stands for its metrics
     other_kind = [name for name in args.metrics if target.kind not in metrics.get(name).kinds]
     if other_kind:
         raise ConfigError(

@@ -48,9 +48,9 @@ def device_name(device: str) -> str:
 
 
 @functools.cache  # the processor does not change under a running process
-def cpu_name() -> str:
-    """``cpu`` with the processor's model and core count, for example
-    ``cpu: Intel(R) Xeon(R) Processor, 2 cores``; plain ``cpu`` where the model is unknown."""
+def processor_model() -> str:
+    """The processor's model name, for example ``Intel(R) Xeon(R) Processor``: Linux says it
+    in /proc/cpuinfo, other systems less well; '' where it is unknown."""
     model = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -59,7 +59,13 @@ def cpu_name() -> str:
             )
     except OSError:  # not Linux
         model = platform.processor()
-    model = " ".join(model.split())
+    return " ".join(model.split())
+
+
+def cpu_name() -> str:
+    """``cpu`` with the processor's model and core count, for example
+    ``cpu: Intel(R) Xeon(R) Processor, 2 cores``; plain ``cpu`` where the model is unknown."""
+    model = processor_model()
     return f"cpu: {model}, {os.cpu_count()} cores" if model else "cpu"
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from genbench.config import ConfigError, ModelPlan, Preset
 from genbench.metrics import MIN_SAMPLES
-from genbench.metrics.base import expand_groups, selected_metrics
+from genbench.metrics.base import metric_names, selected_metrics
 from genbench.metrics.score import MAX_SAMPLES, MIN_TRAINING_POINTS
 from genbench.models import reference_models
 from genbench.models.base import GenerativeModel
@@ -203,7 +203,7 @@ def opt_in_metrics(names: Sequence[str]) -> tuple[str, ...]:
 def validate(preset: Preset) -> None:
     """Refuse, before any work, a grid that cannot run (ConfigError, one line)."""
     kinds = {name: targets.get(name).kind for name in preset.targets}  # UnknownNameError
-    for name in expand_groups(preset.metrics):
+    for name in metric_names(preset.metrics):
         metric = metrics.get(name)
         if not set(metric.kinds) & set(kinds.values()):
             raise ConfigError(

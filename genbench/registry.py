@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Generic, TypeVar
 
@@ -53,10 +53,20 @@ class Registry(Generic[T]):
         self.entry_point_group = entry_point_group
         self._entries: dict[str, T] = {}
         self._skipped: dict[str, str] = {}  # entry point name → why it was skipped
+        self._reserved: dict[str, str] = {}  # name → what it names instead
         self._entry_points_loaded = False
+
+    def reserve(self, names: Mapping[str, str]) -> None:
+        """Keep each of ``names`` from naming an entry, built-in or plug-in; its value says
+        what the name stands for instead (``"the group of metrics a, b"``)."""
+        if taken := [name for name in names if name in self._entries]:
+            raise ValueError(f"a {self.kind} named {taken[0]!r} is already registered")
+        self._reserved.update(names)
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator that registers ``obj`` under ``name`` and returns it unchanged."""
+        if name in self._reserved:
+            raise ValueError(f"{name!r} cannot name a {self.kind}: it names {self._reserved[name]}")
 
         def decorate(obj: T) -> T:
             if name in self._entries and self._entries[name] is not obj:
@@ -95,6 +105,9 @@ class Registry(Generic[T]):
         self._entry_points_loaded = True
         for entry_point in entry_points(group=self.entry_point_group):
             if entry_point.name in self._entries:
+                continue
+            if entry_point.name in self._reserved:
+                self._skip(entry_point, f"its name names {self._reserved[entry_point.name]}")
                 continue
             try:
                 obj = entry_point.load()  # may register obj through its module's decorator

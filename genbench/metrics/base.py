@@ -182,9 +182,6 @@ def metric(
     """Decorator registering a pure function ``f(target, samples, *, seed) -> float`` under
     ``name``, with the metadata documented on :class:`Metric`."""
 
-    if name in GROUPS:
-        raise ValueError(f"{name} names a group of metrics ({', '.join(GROUPS[name])})")
-
     def decorate(function: MetricFunction) -> Metric:
         return metrics.register(name)(
             Metric(
@@ -243,6 +240,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # KL(p ‖ q) from a model's own density, and the VAE's two upper bounds on it
     "density_kl": ("kl_exact", "kl_upper", "kl_elbo"),
 }
+# a metric, built-in or plug-in, named like a group could never be asked for
+metrics.reserve(
+    {group: f"the group of metrics {', '.join(members)}" for group, members in GROUPS.items()}
+)
 
 
 def expand_groups(names: Iterable[str]) -> list[str]:
@@ -252,10 +253,20 @@ def expand_groups(names: Iterable[str]) -> list[str]:
     >>> expand_groups(["c2st", "modes", "modes_kl"])
     ['c2st', 'high_quality', 'modes_captured', 'modes_kl']
     """
-    names = list(names)
-    if clash := [name for name in names if name in GROUPS and name in metrics.available()]:
-        raise ValueError(f"{clash[0]} is both a metric (a plug-in's) and a group of metrics")
     return list(dict.fromkeys(member for name in names for member in GROUPS.get(name, (name,))))
+
+
+def metric_names(names: Iterable[str]) -> list[str]:
+    """The metrics ``names`` (metrics or groups of them) stand for, once each, in the order
+    asked (:func:`expand_groups`); UnknownNameError (a KeyError) listing the registered
+    metrics and the groups for a name that is neither."""
+    expanded = expand_groups(names)
+    for name in expanded:
+        try:
+            metrics.get(name)
+        except UnknownNameError as error:  # it lists the metrics: add the groups
+            raise UnknownNameError(f"{error}; groups: {', '.join(GROUPS)}") from None
+    return expanded
 
 
 def registered(kind: str | None = None) -> list[Metric]:
@@ -275,12 +286,7 @@ def selected_metrics(extra: Sequence[str] = (), kind: str = "points") -> list[st
     """The default metrics of ``kind`` and the opt-in metrics ``extra`` names (metrics or
     groups of them) that score that kind, in registration order; UnknownNameError (a
     KeyError) listing the registered metrics for a name that is not one."""
-    extra = expand_groups(extra)
-    for name in extra:
-        try:
-            metrics.get(name)
-        except UnknownNameError as error:  # it lists the metrics: add the groups
-            raise UnknownNameError(f"{error}; groups: {', '.join(GROUPS)}") from None
+    extra = metric_names(extra)
     return [m.name for m in registered(kind) if m.default or m.name in extra]
 
 

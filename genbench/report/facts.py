@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from genbench.animation import caption
-from genbench.environment import genbench_version
+from genbench.environment import genbench_version, processor_model
 from genbench.models import is_reference
 from genbench.report.folder import Results
 from genbench.report.table import by_rank
@@ -84,23 +84,12 @@ def machine() -> list[tuple[str, str]]:
     """The machine building the report (the runs' device is in the provenance)."""
     return [
         ("platform", platform.platform()),
-        ("processor", cpu_name()),
+        ("processor", processor_model() or platform.machine() or "?"),
         ("CPU cores", str(os.cpu_count() or "?")),
         ("Python", sys.version.split()[0]),
         ("genbench", genbench_version()),
         ("report built", datetime.now(timezone.utc).isoformat(timespec="seconds")),
     ]
-
-
-def cpu_name() -> str:
-    """The processor's model name; Linux says it in /proc/cpuinfo, other systems less well."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "?"
 
 
 def config_json(results: Results) -> str:

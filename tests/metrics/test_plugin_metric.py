@@ -50,7 +50,7 @@ def cleanup():
     for name in ["spread", "my_spread"]:
         metrics._entries.pop(name, None)
     metrics._skipped.clear()
-    for module in ["my_metrics", "misnamed_metrics", "broken_metrics"]:
+    for module in ["my_metrics", "misnamed_metrics", "broken_metrics", "grouped_metrics"]:
         sys.modules.pop(module, None)
     metrics._entry_points_loaded = False
 
@@ -72,6 +72,20 @@ def test_an_entry_point_named_unlike_its_metric_is_skipped_with_a_warning(
         assert "my_spread" not in metrics.available()
     with pytest.raises(UnknownNameError, match="package misnamed_metrics"):
         metrics.get("my_spread")
+
+
+def test_an_entry_point_named_like_a_group_of_metrics_is_skipped_and_the_group_kept(
+    tmp_path, monkeypatch, cleanup
+):
+    # "modes" asks for the three mode-collapse metrics: a plug-in under that name could never
+    # be asked for
+    install(tmp_path, monkeypatch, "grouped_metrics", "modes = grouped_metrics:spread")
+    with pytest.warns(PluginWarning, match="its name names the group of metrics high_quality"):
+        assert "modes" not in metrics.available()
+    target = get_target("ring8")
+    values = score(target, target.sample(2_500, seed=0), extra=["modes"])
+    assert {"high_quality", "modes_captured", "modes_kl"} <= set(values)
+    assert "modes" not in values
 
 
 def test_a_plugin_that_fails_to_import_is_skipped_and_named(tmp_path, monkeypatch, cleanup, capsys):
