@@ -1,6 +1,5 @@
 """Metrics asked for and shown together. A group's name asks for its metrics wherever metrics
-are named: a preset, --metrics,
-``metrics=`` in Python; ``genbench list`` shows the groups."""
+are named: a preset, --metrics, ``metrics=`` in Python; ``genbench list`` shows the groups."""
 
 import json
 from types import SimpleNamespace
